@@ -1,0 +1,179 @@
+"""Turning AutoGen messages into the semconv message JSON, safely and within a size cap.
+
+Only called when the user opted in to content capture. Anything odd (objects whose
+``str()`` raises, cycles, bytes, huge values) degrades to a placeholder instead of raising.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+_MAX_DEPTH = 8
+_TRUNCATION_MARK = "...[truncated]"
+
+# Secrets are scrubbed even from opted-in content.
+_SECRET_PATTERNS = (
+    (re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}"), "[REDACTED]"),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]{8,}"), r"\1 [REDACTED]"),
+    (re.compile(r"(?i)((?:api[_-]?key|authorization|x-api-key|password|secret)[\"']?\s*[:=]\s*[\"']?)"
+                r"[^\s\"',}]+"), r"\1[REDACTED]"),
+)
+
+
+def scrub(text: str) -> str:
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    keep = max(0, limit - len(_TRUNCATION_MARK))
+    return text[:keep] + _TRUNCATION_MARK
+
+
+def safe_text(value: Any) -> str:
+    """``str(value)`` that never raises and never returns raw bytes."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("utf-8", errors="replace")
+    try:
+        return str(value)
+    except Exception:
+        return f"<unrepresentable {type(value).__name__}>"
+
+
+def to_jsonable(value: Any, _depth: int = 0, _seen: frozenset[int] = frozenset()) -> Any:
+    """A JSON-safe copy of ``value``: bounded depth, cycles cut, unknown objects as text."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if _depth >= _MAX_DEPTH or id(value) in _seen:
+        return "<...>"
+    seen = _seen | {id(value)}
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return safe_text(value)
+    if isinstance(value, Mapping):
+        try:
+            items = list(value.items())
+        except Exception:
+            return safe_text(value)
+        return {safe_text(k): to_jsonable(v, _depth + 1, seen) for k, v in items}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_jsonable(v, _depth + 1, seen) for v in value]
+    dump = getattr(value, "model_dump", None)
+    if callable(dump) and not isinstance(value, type):
+        try:
+            return to_jsonable(dump(), _depth + 1, seen)
+        except Exception:
+            pass
+    if type(value).__name__ == "Image":
+        return "<image>"
+    return safe_text(value)
+
+
+def dumps(value: Any, limit: int) -> str:
+    text = json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":"))
+    return truncate(scrub(text), limit)
+
+
+def _parse_arguments(arguments: Any) -> Any:
+    if isinstance(arguments, str):
+        try:
+            return json.loads(arguments)
+        except ValueError:
+            return arguments
+    return arguments
+
+
+def _content_parts(content: Any) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"type": "text", "content": content}]
+    parts: list[dict[str, Any]] = []
+    if isinstance(content, Iterable):
+        for item in content:
+            parts.extend(_item_part(item))
+    else:
+        parts.append({"type": "text", "content": safe_text(content)})
+    return parts
+
+
+def _item_part(item: Any) -> list[dict[str, Any]]:
+    kind = type(item).__name__
+    if isinstance(item, str):
+        return [{"type": "text", "content": item}]
+    if kind == "FunctionCall":
+        return [{"type": "tool_call", "id": getattr(item, "id", None), "name": getattr(item, "name", None),
+                 "arguments": _parse_arguments(getattr(item, "arguments", None))}]
+    if kind == "FunctionExecutionResult":
+        return [{"type": "tool_call_response", "id": getattr(item, "call_id", None),
+                 "response": getattr(item, "content", None)}]
+    if kind == "Image":
+        return [{"type": "blob", "modality": "image"}]
+    return [{"type": "text", "content": safe_text(item)}]
+
+
+_ROLES = {
+    "SystemMessage": "system",
+    "UserMessage": "user",
+    "AssistantMessage": "assistant",
+    "FunctionExecutionResultMessage": "tool",
+}
+
+
+def llm_message(message: Any) -> dict[str, Any]:
+    kind = type(message).__name__
+    role = _ROLES.get(kind, "user")
+    parts: list[dict[str, Any]] = []
+    thought = getattr(message, "thought", None)
+    if thought:
+        parts.append({"type": "reasoning", "content": safe_text(thought)})
+    parts.extend(_content_parts(getattr(message, "content", message)))
+    return {"role": role, "parts": parts}
+
+
+def input_messages(messages: Sequence[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Split model-call messages into (system instructions parts, non-system messages)."""
+    system: list[dict[str, Any]] = []
+    others: list[dict[str, Any]] = []
+    for message in messages:
+        converted = llm_message(message)
+        if converted["role"] == "system":
+            system.extend(converted["parts"])
+        else:
+            others.append(converted)
+    return system, others
+
+
+def output_message(result: Any) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = []
+    thought = getattr(result, "thought", None)
+    if thought:
+        parts.append({"type": "reasoning", "content": safe_text(thought)})
+    parts.extend(_content_parts(getattr(result, "content", "")))
+    return [{"role": "assistant", "parts": parts, "finish_reason": safe_text(getattr(result, "finish_reason", ""))}]
+
+
+def tool_definitions(tools: Sequence[Any]) -> list[dict[str, Any]]:
+    definitions = []
+    for tool in tools:
+        schema = getattr(tool, "schema", tool)
+        if isinstance(schema, Mapping):
+            definitions.append({"type": "function", "name": schema.get("name"),
+                                "description": schema.get("description"),
+                                "parameters": schema.get("parameters")})
+    return definitions
+
+
+def chat_message_parts(message: Any) -> dict[str, Any]:
+    """An AgentChat message (TextMessage, ToolCallRequestEvent, ...) as a semconv message."""
+    source = safe_text(getattr(message, "source", ""))
+    role = "user" if source == "user" else "assistant"
+    converted = {"role": role, "parts": _content_parts(getattr(message, "content", ""))}
+    if source:
+        converted["name"] = source
+    return converted

@@ -1,0 +1,219 @@
+"""A scripted OpenAI-compatible chat-completions server on loopback.
+
+Stands in for a paid LLM API: the real OpenAI SDK (through AutoGen's
+``OpenAIChatCompletionClient``) talks HTTP to it, plain JSON or SSE streaming, with tool
+calls and ``usage``. Replies are scripted per agent: the script key is matched against the
+request's system message, so each agent follows its own script.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted model response."""
+
+    text: str | None = None
+    tool_calls: Sequence[tuple[str, Mapping[str, Any]]] = ()
+    status: int = 200  # anything else returns an OpenAI-style error body
+    delay: float = 0.0  # seconds before answering (before the first chunk when streaming)
+    cached_tokens: int = 0
+    model: str | None = None  # response model; default: the request model
+
+
+def count_tokens(text: str) -> int:
+    """Deterministic stand-in tokenizer: one token per whitespace-separated word."""
+    return len(text.split())
+
+
+def _message_text(message: Mapping[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, list):
+        content = " ".join(str(part.get("text", "")) for part in content if isinstance(part, Mapping))
+    text = str(content or "")
+    for call in message.get("tool_calls") or ():
+        text += " " + json.dumps(call.get("function", {}))
+    return text
+
+
+@dataclass
+class Exchange:
+    """A request the server answered and what it sent back (for tests to compare against)."""
+
+    request: dict[str, Any]
+    reply: Reply
+    response_id: str
+    prompt_tokens: int
+    completion_tokens: int
+    streamed: bool
+
+
+@dataclass
+class Script:
+    """Replies per key; a key matches when it occurs in the request's first system message.
+
+    Each key's replies are used in order and the last one repeats. ``"*"`` is the fallback.
+    """
+
+    replies: Mapping[str, Sequence[Reply]]
+    _used: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next(self, request: Mapping[str, Any]) -> Reply:
+        messages = request.get("messages") or []
+        system = next((_message_text(m) for m in messages if m.get("role") in ("system", "developer")), "")
+        key = next((k for k in self.replies if k != "*" and k in system), "*")
+        replies = self.replies.get(key) or [Reply("OK")]
+        with self._lock:
+            index = self._used.get(key, 0)
+            self._used[key] = index + 1
+        return replies[min(index, len(replies) - 1)]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._json(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            request = json.loads(self.rfile.read(length) or b"{}")
+        except ValueError:
+            self._json(400, {"error": {"message": "invalid JSON", "type": "invalid_request_error"}})
+            return
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self._json(404, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
+            return
+        self.server.owner.answer(self, request)
+
+    def _json(self, status: int, body: Mapping[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    owner: ScriptedLLMServer
+
+
+class ScriptedLLMServer:
+    """``with ScriptedLLMServer(script) as server: OpenAIChatCompletionClient(base_url=server.base_url, ...)``"""
+
+    def __init__(self, script: Script | Mapping[str, Sequence[Reply]] | Callable[[Mapping[str, Any]], Reply],
+                 host: str = "127.0.0.1", port: int = 0) -> None:
+        if isinstance(script, Mapping):
+            script = Script(script)
+        self._next: Callable[[Mapping[str, Any]], Reply] = script.next if isinstance(script, Script) else script
+        self._httpd = _Server((host, port), _Handler)
+        self._httpd.owner = self
+        self._thread: threading.Thread | None = None
+        self.exchanges: list[Exchange] = []
+        self._lock = threading.Lock()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def start(self) -> ScriptedLLMServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="scripted-llm", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> ScriptedLLMServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # --- protocol ---
+    def answer(self, handler: _Handler, request: dict[str, Any]) -> None:
+        reply = self._next(request)
+        if reply.delay:
+            time.sleep(reply.delay)
+        if reply.status != 200:
+            handler._json(reply.status, {"error": {"message": f"scripted error {reply.status}",
+                                                   "type": "server_error", "code": str(reply.status)}})
+            return
+        prompt_tokens = sum(count_tokens(_message_text(m)) for m in request.get("messages") or [])
+        tool_calls = [{"id": f"call_{uuid.uuid4().hex[:12]}", "type": "function",
+                       "function": {"name": name, "arguments": json.dumps(dict(args))}}
+                      for name, args in reply.tool_calls]
+        completion_tokens = count_tokens(reply.text or "") + sum(
+            count_tokens(c["function"]["name"] + " " + c["function"]["arguments"]) for c in tool_calls)
+        response_id = f"chatcmpl-{uuid.uuid4().hex[:20]}"
+        streamed = bool(request.get("stream"))
+        with self._lock:
+            self.exchanges.append(Exchange(request, reply, response_id, prompt_tokens, completion_tokens, streamed))
+        model = reply.model or str(request.get("model", "scripted"))
+        finish = "tool_calls" if tool_calls else "stop"
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                 "total_tokens": prompt_tokens + completion_tokens,
+                 "prompt_tokens_details": {"cached_tokens": reply.cached_tokens}}
+        created = int(time.time())
+        if not streamed:
+            message: dict[str, Any] = {"role": "assistant", "content": reply.text}
+            if tool_calls:
+                message["tool_calls"] = tool_calls
+            handler._json(200, {"id": response_id, "object": "chat.completion", "created": created, "model": model,
+                                "choices": [{"index": 0, "message": message, "finish_reason": finish,
+                                             "logprobs": None}],
+                                "usage": usage})
+            return
+        include_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+        self._stream(handler, response_id, created, model, reply.text, tool_calls, finish,
+                     usage if include_usage else None)
+
+    def _stream(self, handler: _Handler, response_id: str, created: int, model: str, text: str | None,
+                tool_calls: list[dict[str, Any]], finish: str, usage: Mapping[str, Any] | None) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream")
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        handler.close_connection = True
+
+        def chunk(delta: Mapping[str, Any], finish_reason: str | None = None, **extra: Any) -> None:
+            body = {"id": response_id, "object": "chat.completion.chunk", "created": created, "model": model,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}],
+                    **extra}
+            handler.wfile.write(f"data: {json.dumps(body)}\n\n".encode())
+            handler.wfile.flush()
+
+        chunk({"role": "assistant", "content": ""})
+        words = (text or "").split(" ") if text else []
+        for i, word in enumerate(words):
+            chunk({"content": word if i == 0 else " " + word})
+        for index, call in enumerate(tool_calls):
+            chunk({"tool_calls": [{"index": index, "id": call["id"], "type": "function",
+                                   "function": {"name": call["function"]["name"], "arguments": ""}}]})
+            chunk({"tool_calls": [{"index": index, "function": {"arguments": call["function"]["arguments"]}}]})
+        chunk({}, finish)
+        if usage is not None:
+            body = {"id": response_id, "object": "chat.completion.chunk", "created": created, "model": model,
+                    "choices": [], "usage": usage}
+            handler.wfile.write(f"data: {json.dumps(body)}\n\n".encode())
+        handler.wfile.write(b"data: [DONE]\n\n")
+        handler.wfile.flush()

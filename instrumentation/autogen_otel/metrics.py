@@ -1,0 +1,59 @@
+"""Metric instruments. Labels are limited to bounded values: model, provider, operation,
+agent, tool, team, token type, error type and stop category -- never run ids or text."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
+
+from . import semconv as sc
+from .scopes import RunState
+
+
+def _histogram(meter: Meter, name: str, unit: str, description: str, buckets: tuple[float, ...]):  # type: ignore[no-untyped-def]
+    try:
+        return meter.create_histogram(name, unit=unit, description=description,
+                                      explicit_bucket_boundaries_advisory=list(buckets))
+    except TypeError:  # API older than 1.23 has no advisory parameter
+        return meter.create_histogram(name, unit=unit, description=description)
+
+
+class Instruments:
+    def __init__(self, meter: Meter, active_runs: Callable[[], list[RunState]]) -> None:
+        self.token_usage = _histogram(meter, sc.METRIC_TOKEN_USAGE, "{token}",
+                                      "Number of input and output tokens used", sc.TOKEN_BUCKETS)
+        self.operation_duration = _histogram(meter, sc.METRIC_OPERATION_DURATION, "s",
+                                             "GenAI operation duration", sc.DURATION_BUCKETS)
+        self.time_to_first_chunk = _histogram(meter, sc.METRIC_TIME_TO_FIRST_CHUNK, "s",
+                                              "Time to the first chunk of a streamed response",
+                                              sc.DURATION_BUCKETS)
+        self.workflow_duration = _histogram(meter, sc.METRIC_WORKFLOW_DURATION, "s",
+                                            "Duration of a team run", sc.DURATION_BUCKETS)
+        self.agent_duration = _histogram(meter, sc.METRIC_AGENT_DURATION, "s",
+                                         "Duration of an agent turn", sc.DURATION_BUCKETS)
+        self.tool_duration = _histogram(meter, sc.METRIC_TOOL_DURATION, "s",
+                                        "Duration of a tool call", sc.DURATION_BUCKETS)
+        self.cost = meter.create_counter(sc.METRIC_COST, unit="USD", description="Model cost in US dollars")
+        self.run_turns = _histogram(meter, sc.METRIC_RUN_TURNS, "{turn}", "Agent turns per run", sc.COUNT_BUCKETS)
+        self.run_messages = _histogram(meter, sc.METRIC_RUN_MESSAGES, "{message}", "Messages per run",
+                                       sc.COUNT_BUCKETS)
+        self.runs_active = meter.create_up_down_counter(sc.METRIC_RUNS_ACTIVE, unit="{run}",
+                                                        description="Runs in flight")
+        self.runs = meter.create_counter(sc.METRIC_RUNS, unit="{run}",
+                                         description="Finished runs by stop category")
+        self.loops = meter.create_counter(sc.METRIC_LOOPS, unit="{detection}",
+                                          description="Repeated identical messages or tool calls within a run")
+        self._active_runs = active_runs
+        meter.create_observable_gauge(sc.METRIC_LAST_MODEL_CALL, callbacks=[self._observe_idle], unit="s",
+                                      description="Per team, the longest time an active run has gone "
+                                                  "without model or tool activity")
+
+    def _observe_idle(self, options: CallbackOptions) -> Iterable[Observation]:
+        now = time.monotonic()
+        worst: dict[str, float] = {}
+        for run in self._active_runs():
+            idle = now - run.last_activity
+            worst[run.name] = max(worst.get(run.name, 0.0), idle)
+        return [Observation(idle, {sc.GEN_AI_WORKFLOW_NAME: team}) for team, idle in worst.items()]

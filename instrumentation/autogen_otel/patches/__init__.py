@@ -1,0 +1,1 @@
+"""One module per thing patched: teams, agents, model clients, tools, AutoGen's runtime."""

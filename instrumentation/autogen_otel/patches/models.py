@@ -1,0 +1,250 @@
+"""``chat`` spans around every model call (``create`` / ``create_stream``) of any
+``ChatCompletionClient``, with usage, finish reasons, cost and time to first chunk."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from opentelemetry.trace import SpanKind
+
+from .. import content
+from .. import semconv as sc
+from ..families import FamilyPatch
+from ..scopes import Scope, Usage
+from ..telemetry import Telemetry, error_type
+from ..wrappers import coroutine_wrapper, stream_wrapper
+
+# Client class name -> gen_ai.provider.name (semconv well-known values where one exists).
+_PROVIDERS = {
+    "AzureOpenAIChatCompletionClient": "azure.ai.openai",
+    "OpenAIChatCompletionClient": "openai",
+    "AnthropicBedrockChatCompletionClient": "aws.bedrock",
+    "AnthropicChatCompletionClient": "anthropic",
+    "OllamaChatCompletionClient": "ollama",
+    "AzureAIChatCompletionClient": "azure.ai.inference",
+    "ReplayChatCompletionClient": "autogen.replay",
+    "LlamaCppChatCompletionClient": "llama_cpp",
+    "SKChatCompletionAdapter": "semantic_kernel",
+}
+_SUFFIX = "ChatCompletionClient"
+
+# Keys set by the OpenAI SDK hook (see openai_sdk.py) on the current chat scope.
+RESPONSE_ID = "response.id"
+RESPONSE_MODEL = "response.model"
+CACHED_TOKENS = "usage.cached"
+SDK_INPUT_TOKENS = "usage.input"
+SDK_OUTPUT_TOKENS = "usage.output"
+FINISH_REASONS = "finish_reasons"
+
+
+def inner_client(client: Any) -> Any:
+    """The client a wrapper (e.g. ChatCompletionCache) delegates to, else ``client`` itself."""
+    for attr in ("client", "_client"):
+        inner = getattr(client, attr, None)
+        if inner is not None and hasattr(inner, "create_stream") and hasattr(inner, "model_info"):
+            return inner
+    return client
+
+
+def provider_name(client: Any) -> str:
+    for cls in type(client).__mro__:
+        if cls.__name__ in _PROVIDERS:
+            return _PROVIDERS[cls.__name__]
+    name = type(client).__name__
+    return (name[: -len(_SUFFIX)] if name.endswith(_SUFFIX) and name != _SUFFIX else name).lower() or "unknown"
+
+
+def create_args(client: Any) -> Mapping[str, Any]:
+    args = getattr(client, "_create_args", None)
+    return args if isinstance(args, Mapping) else {}
+
+
+def request_model(client: Any) -> str | None:
+    model = create_args(client).get("model") or getattr(client, "_model", None) or getattr(client, "model", None)
+    if isinstance(model, str) and model:
+        return model
+    info = getattr(client, "_model_info", None)
+    family = info.get("family") if isinstance(info, Mapping) else None
+    return family if isinstance(family, str) and family and family != "unknown" else None
+
+
+def server_address(client: Any) -> tuple[str | None, int | None]:
+    sdk = getattr(client, "_client", None)
+    base_url = getattr(sdk, "base_url", None) or getattr(getattr(sdk, "_client", None), "base_url", None)
+    if base_url is None:
+        return None, None
+    parts = urlsplit(str(base_url))  # host and port only: never path, query or credentials
+    if not parts.hostname:
+        return None, None
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    return parts.hostname, port
+
+
+def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: str) -> Any:
+    if name in kwargs:
+        return kwargs[name]
+    return args[index] if len(args) > index else None
+
+
+class ChatHooks:
+    site = "model call"
+
+    def __init__(self, telemetry: Telemetry, streaming: bool) -> None:
+        self.t = telemetry
+        self.streaming = streaming
+
+    def start(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Scope | None:
+        current, _ = self.t.registry.current()
+        if current is not None and current.kind == "chat":
+            return None  # a wrapping client (cache, recorder, subclass via super()) already has the span
+        client = inner_client(instance)
+        provider = provider_name(client)
+        model = request_model(client)
+        attrs: dict[str, Any] = {
+            sc.GEN_AI_OPERATION_NAME: sc.OP_CHAT,
+            sc.GEN_AI_PROVIDER_NAME: provider,
+            sc.AUTOGEN_STREAM: self.streaming,
+        }
+        if model:
+            attrs[sc.GEN_AI_REQUEST_MODEL] = model
+        host, port = server_address(client)
+        if host:
+            attrs[sc.SERVER_ADDRESS] = host
+            if port:
+                attrs[sc.SERVER_PORT] = port
+        params = {**create_args(client), **(_arg(args, kwargs, 4, "extra_create_args") or {})}
+        for key, attr, kind in (("temperature", sc.GEN_AI_REQUEST_TEMPERATURE, float),
+                                ("max_tokens", sc.GEN_AI_REQUEST_MAX_TOKENS, int),
+                                ("max_completion_tokens", sc.GEN_AI_REQUEST_MAX_TOKENS, int)):
+            value = params.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                attrs[attr] = kind(value)
+        name = f"{sc.OP_CHAT} {model}" if model else sc.OP_CHAT
+        scope = self.t.open("chat", name, SpanKind.CLIENT, attrs, owner=instance, name=model or "")
+        scope.attrs[sc.GEN_AI_PROVIDER_NAME] = provider
+        scope.attrs[sc.GEN_AI_REQUEST_MODEL] = model or ""
+        if scope.run is not None:
+            scope.run.model_calls += 1
+            scope.run.touch()
+        if self.t.capturing:
+            messages = _arg(args, kwargs, 0, "messages") or ()
+            tools = _arg(args, kwargs, 1, "tools") or ()
+            system, others = content.input_messages(messages)
+            self.t.record_content(scope, {
+                sc.GEN_AI_INPUT_MESSAGES: others,
+                sc.GEN_AI_SYSTEM_INSTRUCTIONS: system or None,
+                sc.GEN_AI_TOOL_DEFINITIONS: content.tool_definitions(tools) or None,
+            })
+        return scope
+
+    def item(self, scope: Scope, item: Any) -> None:
+        if scope.first_item_at is None:
+            scope.first_item_at = time.perf_counter()
+        scope.items += 1
+        scope.last_item = item
+
+    def finish(self, scope: Scope, result: Any) -> None:
+        try:
+            result = result if result is not None else scope.last_item
+            if type(result).__name__ == "CreateResult":
+                self._observe_result(scope, result)
+        finally:
+            self._end(scope, None)
+
+    def fail(self, scope: Scope, exc: BaseException) -> None:
+        self._end(scope, exc)
+
+    def abandon(self, scope: Scope) -> None:
+        if scope.span is not None:
+            scope.span.set_attribute(sc.AUTOGEN_STREAM_ABANDONED, True)
+        self._end(scope, None)
+
+    def _observe_result(self, scope: Scope, result: Any) -> None:
+        span = scope.span
+        assert span is not None
+        usage = getattr(result, "usage", None)
+        # The SDK's own numbers win where AutoGen reports 0 (streaming without include_usage is
+        # still 0 on both sides: the provider sent none).
+        input_tokens = int(getattr(usage, "prompt_tokens", 0) or scope.attrs.get(SDK_INPUT_TOKENS, 0) or 0)
+        output_tokens = int(getattr(usage, "completion_tokens", 0) or scope.attrs.get(SDK_OUTPUT_TOKENS, 0) or 0)
+        cached_tokens = int(scope.attrs.get(CACHED_TOKENS, 0) or 0)
+        response_model = scope.attrs.get(RESPONSE_MODEL) or None
+        attrs: dict[str, Any] = {
+            sc.GEN_AI_USAGE_INPUT_TOKENS: input_tokens,
+            sc.GEN_AI_USAGE_OUTPUT_TOKENS: output_tokens,
+            sc.GEN_AI_RESPONSE_FINISH_REASONS: scope.attrs.get(FINISH_REASONS)
+            or [content.safe_text(getattr(result, "finish_reason", "unknown"))],
+        }
+        if cached_tokens:
+            attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cached_tokens
+        if response_model:
+            attrs[sc.GEN_AI_RESPONSE_MODEL] = response_model
+        if scope.attrs.get(RESPONSE_ID):
+            attrs[sc.GEN_AI_RESPONSE_ID] = scope.attrs[RESPONSE_ID]
+        if getattr(result, "cached", False):
+            attrs[sc.AUTOGEN_RESPONSE_CACHED] = True
+        span.set_attributes(attrs)
+        scope.attrs[sc.GEN_AI_RESPONSE_MODEL] = response_model or ""
+
+        priced_model = response_model or scope.attrs.get(sc.GEN_AI_REQUEST_MODEL)
+        # A response served from AutoGen's ChatCompletionCache cost nothing.
+        cost = 0.0 if getattr(result, "cached", False) else self.t.prices.cost(
+            priced_model, input_tokens, output_tokens, cached_tokens)
+        usage_delta = Usage(input_tokens, output_tokens, cached_tokens, cost or 0.0, 1 if cost is None else 0)
+        if cost is not None:
+            span.set_attribute(sc.AUTOGEN_COST_USD, round(cost, 8))
+        self.t.roll_up(scope, usage_delta)
+        if scope.run is not None:
+            scope.run.touch()
+
+        labels = self._labels(scope)
+        token_hist = self.t.instruments.token_usage
+        token_hist.record(input_tokens, {**labels, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_INPUT})
+        token_hist.record(output_tokens, {**labels, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_OUTPUT})
+        if cost:
+            self.t.instruments.cost.add(cost, labels)
+        if self.t.capturing:
+            self.t.record_content(scope, {sc.GEN_AI_OUTPUT_MESSAGES: content.output_message(result)})
+
+    def _labels(self, scope: Scope) -> dict[str, str]:
+        labels = {
+            sc.GEN_AI_OPERATION_NAME: sc.OP_CHAT,
+            sc.GEN_AI_PROVIDER_NAME: scope.attrs.get(sc.GEN_AI_PROVIDER_NAME, ""),
+            sc.GEN_AI_REQUEST_MODEL: scope.attrs.get(sc.GEN_AI_REQUEST_MODEL, ""),
+            **self.t.base_labels(scope),
+        }
+        if scope.attrs.get(sc.GEN_AI_RESPONSE_MODEL):
+            labels[sc.GEN_AI_RESPONSE_MODEL] = scope.attrs[sc.GEN_AI_RESPONSE_MODEL]
+        return labels
+
+    def _end(self, scope: Scope, exc: BaseException | None) -> None:
+        try:
+            labels = self._labels(scope)
+            if exc is not None:
+                labels[sc.ERROR_TYPE] = error_type(exc)
+            self.t.instruments.operation_duration.record(scope.elapsed(), labels)
+            if scope.first_item_at is not None and scope.span is not None:
+                ttfc = scope.first_item_at - scope.started
+                scope.span.set_attribute(sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttfc)
+                self.t.instruments.time_to_first_chunk.record(ttfc, labels)
+        finally:
+            self.t.close(scope, exc)
+
+
+class ModelPatch:
+    def __init__(self, telemetry: Telemetry) -> None:
+        from autogen_core.models import ChatCompletionClient
+
+        self._family = FamilyPatch(ChatCompletionClient, {
+            "create": coroutine_wrapper(ChatHooks(telemetry, streaming=False)),
+            "create_stream": stream_wrapper(ChatHooks(telemetry, streaming=True)),
+        })
+
+    def apply(self) -> None:
+        self._family.apply()
+
+    def remove(self) -> None:
+        self._family.remove()

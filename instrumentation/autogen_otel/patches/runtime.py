@@ -1,0 +1,152 @@
+"""AutoGen's own tracing, folded into our trace.
+
+autogen-core starts each message-handling span as a new root (the sender is only a Link), so
+one team run scatters over many traces, and its runtime spans copy whole message bodies into
+attributes. Its GenAI spans (``create_agent``, ``invoke_agent``, ``execute_tool``) duplicate
+ours. While instrumented:
+
+* every runtime ``trace_block`` makes the *sender's* context current (it travels in the
+  message envelope's ``traceparent``), so the handler's spans -- ours -- join the sender's
+  trace;
+* the runtime span itself is dropped (default) or kept as a child in that trace
+  (``AUTOGEN_OTEL_RUNTIME_SPANS=nested``);
+* the native GenAI span helpers become no-ops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import INVALID_SPAN
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from ..config import RuntimeSpans
+from ..failopen import report
+from ..families import AttributePatch
+
+_PROPAGATOR = TraceContextTextMapPropagator()
+
+_NATIVE_HELPERS = ("trace_create_agent_span", "trace_invoke_agent_span", "trace_tool_span")
+# Where AutoGen defines, re-exports or imports its GenAI span helpers. Modules imported
+# later bind the (patched) re-export from autogen_core.
+_NATIVE_HELPER_MODULES = (
+    "autogen_core._telemetry._genai",
+    "autogen_core._telemetry",
+    "autogen_core",
+    "autogen_core.tools._base",
+    "autogen_agentchat.agents._base_chat_agent",
+    "autogen_agentchat.teams._group_chat._chat_agent_container",
+    "autogen_ext.tools.mcp._workbench",
+)
+
+
+def sender_context(metadata: Any) -> otel_context.Context | None:
+    """The context carried in an envelope's metadata, if it names a valid span."""
+    if metadata is None:
+        return None
+    if isinstance(metadata, Mapping):
+        carrier = {k: metadata[k] for k in ("traceparent", "tracestate") if metadata.get(k)}
+    else:
+        carrier = {k: v for k in ("traceparent", "tracestate") if (v := getattr(metadata, k, None))}
+    if "traceparent" not in carrier:
+        return None
+    ctx = _PROPAGATOR.extract(carrier)
+    return ctx if trace.get_current_span(ctx).get_span_context().is_valid else None
+
+
+@contextlib.contextmanager
+def _in_sender_context(metadata: Any, inner: Any) -> Iterator[Any]:
+    try:
+        parent = sender_context(metadata)
+    except Exception as exc:
+        report("runtime context", exc)
+        parent = None
+    token = otel_context.attach(parent) if parent is not None else None
+    try:
+        if inner is None:
+            yield INVALID_SPAN
+        else:
+            with inner as span:
+                yield span
+    finally:
+        if token is not None:
+            otel_context.detach(token)
+
+
+@contextlib.contextmanager
+def _no_span() -> Iterator[Any]:
+    yield INVALID_SPAN
+
+
+def _called_from_autogen() -> bool:
+    """True when the helper's caller is AutoGen itself (users may call the helpers for their own spans)."""
+    frame = sys._getframe(2)
+    for _ in range(3):
+        if frame is None:
+            return False
+        module = frame.f_globals.get("__name__", "")
+        if not module.startswith("wrapt"):
+            return module.startswith(("autogen_core", "autogen_agentchat", "autogen_ext"))
+        frame = frame.f_back
+    return False
+
+
+class RuntimePatch:
+    def __init__(self, mode: RuntimeSpans) -> None:
+        from autogen_core._telemetry import TraceHelper
+
+        keep = mode is RuntimeSpans.NESTED
+
+        def trace_block(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            metadata = kwargs.get("parent", args[2] if len(args) > 2 else None)
+            if not keep:
+                return _in_sender_context(metadata, None)
+            # AutoGen passes context=None, i.e. "the current context": ours, once attached.
+            return _in_sender_context(metadata, _Deferred(wrapped, args, kwargs))
+
+        self._active = False
+
+        def native_helper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            if self._active and _called_from_autogen():
+                return _no_span()
+            return wrapped(*args, **kwargs)
+
+        self._patches = [AttributePatch(TraceHelper, "trace_block", trace_block)]
+        for module_name in _NATIVE_HELPER_MODULES:
+            module = sys.modules.get(module_name)  # never import optional extras (MCP) ourselves
+            if module is None:
+                continue
+            for helper in _NATIVE_HELPERS:
+                if hasattr(module, helper):  # the helpers appeared in autogen-core 0.6.2
+                    self._patches.append(AttributePatch(module, helper, native_helper))
+
+    def apply(self) -> None:
+        self._active = True
+        for patch in self._patches:
+            patch.apply()
+
+    def remove(self) -> None:
+        # A module imported while we were active keeps our wrapper; inactive, it delegates.
+        self._active = False
+        for patch in self._patches:
+            patch.remove()
+
+
+class _Deferred:
+    """Creates AutoGen's span only once our parent context is attached."""
+
+    def __init__(self, wrapped: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self._wrapped, self._args, self._kwargs = wrapped, args, kwargs
+        self._cm: Any = None
+
+    def __enter__(self) -> Any:
+        self._cm = self._wrapped(*self._args, **self._kwargs)
+        return self._cm.__enter__()
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self._cm.__exit__(*exc)

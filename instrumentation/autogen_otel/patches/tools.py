@@ -1,0 +1,155 @@
+"""``execute_tool`` spans for tools run directly (``BaseTool.run_json``) or through a
+workbench (``call_tool`` / ``call_tool_stream``, including MCP workbenches)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from opentelemetry.trace import SpanKind
+
+from .. import content
+from .. import semconv as sc
+from ..families import FamilyPatch
+from ..scopes import Scope
+from ..telemetry import Telemetry, error_type
+from ..wrappers import coroutine_wrapper, stream_wrapper
+
+TOOL_ERROR = "tool_error"
+
+
+def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: str) -> Any:
+    if name in kwargs:
+        return kwargs[name]
+    return args[index] if len(args) > index else None
+
+
+def _arguments_key(arguments: Any) -> str:
+    try:
+        return json.dumps(content.to_jsonable(arguments), sort_keys=True)
+    except (TypeError, ValueError):
+        return content.safe_text(arguments)
+
+
+class ToolHooks:
+    site = "tool call"
+
+    def __init__(self, telemetry: Telemetry, via_workbench: bool) -> None:
+        self.t = telemetry
+        self.via_workbench = via_workbench
+
+    def _describe(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str, Any, Any]:
+        if self.via_workbench:
+            name = content.safe_text(_arg(args, kwargs, 0, "name"))
+            tool = next((t for t in getattr(instance, "_tools", None) or () if getattr(t, "name", None) == name),
+                        None)
+            description = getattr(tool, "description", "") if tool is not None else ""
+            return name, description, _arg(args, kwargs, 1, "arguments"), _arg(args, kwargs, 3, "call_id")
+        return (content.safe_text(getattr(instance, "name", type(instance).__name__)),
+                getattr(instance, "description", ""), _arg(args, kwargs, 0, "args"),
+                _arg(args, kwargs, 2, "call_id"))
+
+    def start(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Scope | None:
+        current, run = self.t.registry.current()
+        if current is not None and current.kind == "tool":
+            # The workbench's span is already open; errors the tool raises are still recorded on it.
+            return Scope("tool-inner", None, None, run, parent=current)
+        name, description, arguments, call_id = self._describe(instance, args, kwargs)
+        is_mcp = "Mcp" in type(instance).__name__
+        attrs: dict[str, Any] = {
+            sc.GEN_AI_OPERATION_NAME: sc.OP_TOOL,
+            sc.GEN_AI_TOOL_NAME: name,
+            sc.GEN_AI_TOOL_TYPE: "extension" if is_mcp else "function",
+        }
+        if description:
+            attrs[sc.GEN_AI_TOOL_DESCRIPTION] = self.t.cap(content.safe_text(description))
+        if call_id:
+            attrs[sc.GEN_AI_TOOL_CALL_ID] = content.safe_text(call_id)
+        scope = self.t.open("tool", f"{sc.OP_TOOL} {name}", SpanKind.INTERNAL, attrs, owner=instance, name=name)
+        if scope.run is not None:
+            scope.run.touch()
+            detection = scope.run.loops.tool_call(name, _arguments_key(arguments))
+            if detection is not None:
+                self.t.report_loop(scope, detection)
+        if self.t.capturing:
+            self.t.record_content(scope, {sc.GEN_AI_TOOL_CALL_ARGUMENTS: arguments})
+        return scope
+
+    def item(self, scope: Scope, item: Any) -> None:
+        scope.items += 1
+        scope.last_item = item
+
+    def finish(self, scope: Scope, result: Any) -> None:
+        if scope.span is None:
+            return
+        result = result if result is not None else scope.last_item
+        try:
+            if getattr(result, "is_error", False) and sc.ERROR_TYPE not in scope.attrs:
+                # The workbench turned an exception into an error result.
+                self.t.mark_error(scope, RuntimeError(content.safe_text(_result_text(result))), TOOL_ERROR)
+            if self.t.capturing:
+                self.t.record_content(scope, {sc.GEN_AI_TOOL_CALL_RESULT: _result_text(result)})
+        finally:
+            self._end(scope, None)
+
+    def fail(self, scope: Scope, exc: BaseException) -> None:
+        if scope.span is None:
+            outer = scope.parent
+            if outer is not None and sc.ERROR_TYPE not in outer.attrs:
+                self.t.mark_error(outer, exc)
+            return
+        self._end(scope, exc)
+
+    def abandon(self, scope: Scope) -> None:
+        if scope.span is not None:
+            scope.span.set_attribute(sc.AUTOGEN_STREAM_ABANDONED, True)
+            self._end(scope, None)
+
+    def _end(self, scope: Scope, exc: BaseException | None) -> None:
+        try:
+            labels = {**self.t.base_labels(scope), sc.GEN_AI_TOOL_NAME: scope.name}
+            etype = error_type(exc) if exc is not None else scope.attrs.get(sc.ERROR_TYPE)
+            if etype:
+                labels[sc.ERROR_TYPE] = etype
+            self.t.instruments.tool_duration.record(scope.elapsed(), labels)
+        finally:
+            self.t.close(scope, exc)
+
+
+def _result_text(result: Any) -> Any:
+    to_text = getattr(result, "to_text", None)
+    if callable(to_text):
+        try:
+            return to_text()
+        except Exception:
+            pass
+    return result
+
+
+class ToolPatch:
+    def __init__(self, telemetry: Telemetry) -> None:
+        from autogen_core.tools import BaseTool
+
+        direct = ToolHooks(telemetry, via_workbench=False)
+        self._families = [FamilyPatch(BaseTool, {
+            "run_json": coroutine_wrapper(direct),
+            "run_json_stream": stream_wrapper(direct),
+        })]
+        try:
+            from autogen_core.tools import Workbench
+        except ImportError:  # AutoGen < 0.5 has no workbenches
+            Workbench = None
+        if Workbench is not None:
+            workbench = ToolHooks(telemetry, via_workbench=True)
+            self._families.append(FamilyPatch(Workbench, {
+                "call_tool": coroutine_wrapper(workbench),
+                "call_tool_stream": stream_wrapper(workbench),
+            }))
+
+    def apply(self) -> None:
+        for family in self._families:
+            family.apply()
+
+    def remove(self) -> None:
+        for family in self._families:
+            family.remove()

@@ -1,0 +1,131 @@
+"""Model prices and cost arithmetic.
+
+A bundled, dated table (``data/prices.json``) can be overridden or extended by a user file
+named in ``AUTOGEN_OTEL_PRICES_FILE``. Model names are matched exactly after dropping a
+provider prefix (``openai/``, ``models/``) and a release-date suffix (``-2024-08-06``,
+``-20241022``, ``@20241022``, ``-latest``): a model with no price gets no cost, never a guess.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+_FIELDS = ("input", "output", "cached_input")
+_DATE_SUFFIX = re.compile(r"(-\d{4}-\d{2}-\d{2}|-\d{8}|@\d{8}|-latest|-preview)$")
+_PROVIDER_PREFIX = re.compile(r"^[a-z0-9_.-]+/")
+
+
+class PriceFileError(ValueError):
+    """The prices file is unreadable or malformed; the message says where and what is accepted."""
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    input: float
+    output: float
+    cached_input: float | None = None
+
+    def cost(self, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0) -> float:
+        """USD for one call; ``input_tokens`` includes the cached ones, as providers report it."""
+        cached = min(max(cached_input_tokens, 0), max(input_tokens, 0))
+        cached_rate = self.input if self.cached_input is None else self.cached_input
+        return ((input_tokens - cached) * self.input + cached * cached_rate + output_tokens * self.output) / 1e6
+
+
+def normalise(model: str) -> str:
+    return _PROVIDER_PREFIX.sub("", model.strip().lower())
+
+
+def _parse_models(data: Any, origin: str) -> dict[str, ModelPrice]:
+    if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
+        raise PriceFileError(f"{origin}: expected a JSON object with a \"models\" object, "
+                             "e.g. {\"models\": {\"my-model\": {\"input\": 1.0, \"output\": 2.0}}}")
+    table: dict[str, ModelPrice] = {}
+    for name, entry in data["models"].items():
+        where = f"{origin}: model {name!r}"
+        if not isinstance(entry, dict):
+            raise PriceFileError(f"{where}: expected an object with input, output and optional cached_input")
+        unknown = set(entry) - set(_FIELDS)
+        if unknown:
+            raise PriceFileError(f"{where}: unknown field(s) {sorted(unknown)}; accepted: {', '.join(_FIELDS)}")
+        for required in ("input", "output"):
+            if required not in entry:
+                raise PriceFileError(f"{where}: missing {required!r} (USD per 1M tokens)")
+        values: dict[str, float] = {}
+        for key, value in entry.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise PriceFileError(f"{where}: {key!r} must be a number >= 0 (USD per 1M tokens), got {value!r}")
+            values[key] = float(value)
+        table[normalise(name)] = ModelPrice(**values)
+    return table
+
+
+def load_bundled() -> tuple[str, dict[str, ModelPrice]]:
+    text = resources.files("autogen_otel").joinpath("data/prices.json").read_text(encoding="utf-8")
+    data = json.loads(text)
+    return str(data.get("as_of", "")), _parse_models(data, "bundled prices.json")
+
+
+def load_file(path: str | Path) -> dict[str, ModelPrice]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PriceFileError(f"AUTOGEN_OTEL_PRICES_FILE={str(path)!r}: cannot read it ({exc.strerror})") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise PriceFileError(f"AUTOGEN_OTEL_PRICES_FILE={str(path)!r}: not valid JSON ({exc})") from None
+    return _parse_models(data, f"AUTOGEN_OTEL_PRICES_FILE={str(path)!r}")
+
+
+class PriceTable:
+    def __init__(self, prices: dict[str, ModelPrice], as_of: str = "") -> None:
+        self.as_of = as_of
+        self._prices = dict(prices)
+        self._warned: set[str] = set()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def default(cls, user_file: str | Path | None = None, strict: bool = False) -> PriceTable:
+        """The bundled table, extended by ``user_file``; a bad file raises if ``strict``, else is logged."""
+        as_of, prices = load_bundled()
+        if user_file:
+            try:
+                prices.update(load_file(user_file))
+            except PriceFileError as exc:
+                if strict:
+                    raise
+                logger.error("autogen-otel: %s; using the bundled prices only", exc)
+        return cls(prices, as_of)
+
+    def lookup(self, model: str | None) -> ModelPrice | None:
+        if not model:
+            return None
+        name = normalise(model)
+        price = self._prices.get(name)
+        if price is None:
+            price = self._prices.get(_DATE_SUFFIX.sub("", name))
+        if price is None:
+            with self._lock:
+                first = name not in self._warned
+                self._warned.add(name)
+            if first:
+                logger.warning("autogen-otel: no price for model %r; its calls get no cost "
+                               "(add it to a file named by AUTOGEN_OTEL_PRICES_FILE)", model)
+        return price
+
+    def cost(self, model: str | None, input_tokens: int, output_tokens: int,
+             cached_input_tokens: int = 0) -> float | None:
+        price = self.lookup(model)
+        if price is None:
+            return None
+        return price.cost(input_tokens, output_tokens, cached_input_tokens)

@@ -1,0 +1,95 @@
+"""Every telemetry name we emit, in one place.
+
+GenAI names follow OpenTelemetry semantic conventions v1.41.1; names with no semconv
+counterpart live under ``autogen.``.
+"""
+
+from __future__ import annotations
+
+# --- operations (gen_ai.operation.name values) ---
+OP_WORKFLOW = "invoke_workflow"
+OP_AGENT = "invoke_agent"
+OP_CHAT = "chat"
+OP_TOOL = "execute_tool"
+
+# --- GenAI attributes ---
+GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
+GEN_AI_PROVIDER_NAME = "gen_ai.provider.name"
+GEN_AI_REQUEST_MODEL = "gen_ai.request.model"
+GEN_AI_REQUEST_TEMPERATURE = "gen_ai.request.temperature"
+GEN_AI_REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
+GEN_AI_RESPONSE_MODEL = "gen_ai.response.model"
+GEN_AI_RESPONSE_ID = "gen_ai.response.id"
+GEN_AI_RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons"
+GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk"
+GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens"
+GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens"
+GEN_AI_OUTPUT_TYPE = "gen_ai.output.type"
+GEN_AI_CONVERSATION_ID = "gen_ai.conversation.id"
+GEN_AI_WORKFLOW_NAME = "gen_ai.workflow.name"
+GEN_AI_AGENT_NAME = "gen_ai.agent.name"
+GEN_AI_AGENT_ID = "gen_ai.agent.id"
+GEN_AI_AGENT_DESCRIPTION = "gen_ai.agent.description"
+GEN_AI_TOOL_NAME = "gen_ai.tool.name"
+GEN_AI_TOOL_CALL_ID = "gen_ai.tool.call.id"
+GEN_AI_TOOL_TYPE = "gen_ai.tool.type"
+GEN_AI_TOOL_DESCRIPTION = "gen_ai.tool.description"
+GEN_AI_TOKEN_TYPE = "gen_ai.token.type"
+
+# opt-in content
+GEN_AI_INPUT_MESSAGES = "gen_ai.input.messages"
+GEN_AI_OUTPUT_MESSAGES = "gen_ai.output.messages"
+GEN_AI_SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions"
+GEN_AI_TOOL_DEFINITIONS = "gen_ai.tool.definitions"
+GEN_AI_TOOL_CALL_ARGUMENTS = "gen_ai.tool.call.arguments"
+GEN_AI_TOOL_CALL_RESULT = "gen_ai.tool.call.result"
+
+SERVER_ADDRESS = "server.address"
+SERVER_PORT = "server.port"
+ERROR_TYPE = "error.type"
+ERROR_TYPE_OTHER = "_OTHER"
+
+TOKEN_TYPE_INPUT = "input"
+TOKEN_TYPE_OUTPUT = "output"
+
+# --- AutoGen-specific attributes (no semconv name) ---
+AUTOGEN_TEAM_PARTICIPANTS = "autogen.team.participants"
+AUTOGEN_TEAM_TYPE = "autogen.team.type"
+AUTOGEN_RUN_MESSAGES = "autogen.run.messages"
+AUTOGEN_RUN_TURNS = "autogen.run.turns"
+AUTOGEN_RUN_STOP_REASON = "autogen.run.stop_reason"
+AUTOGEN_RUN_STOP_CATEGORY = "autogen.run.stop_category"
+AUTOGEN_AGENT_TYPE = "autogen.agent.type"
+AUTOGEN_COST_USD = "autogen.cost.usd"
+AUTOGEN_STREAM = "autogen.stream"
+AUTOGEN_STREAM_ABANDONED = "autogen.stream.abandoned"
+AUTOGEN_RESPONSE_CACHED = "autogen.response.cached"
+AUTOGEN_HANDOFF_TARGET = "autogen.handoff.target"
+AUTOGEN_HANDOFF_SOURCE = "autogen.handoff.source"
+AUTOGEN_LOOP_KIND = "autogen.loop.kind"
+AUTOGEN_LOOP_REPEATS = "autogen.loop.repeats"
+
+EVENT_HANDOFF = "autogen.handoff"
+EVENT_LOOP_DETECTED = "autogen.loop_detected"
+EVENT_INFERENCE_DETAILS = "gen_ai.client.inference.operation.details"
+
+# --- metrics ---
+METRIC_TOKEN_USAGE = "gen_ai.client.token.usage"
+METRIC_OPERATION_DURATION = "gen_ai.client.operation.duration"
+METRIC_TIME_TO_FIRST_CHUNK = "gen_ai.client.operation.time_to_first_chunk"
+METRIC_WORKFLOW_DURATION = "gen_ai.workflow.duration"
+METRIC_AGENT_DURATION = "gen_ai.invoke_agent.duration"
+METRIC_TOOL_DURATION = "gen_ai.execute_tool.duration"
+METRIC_COST = "autogen.cost"
+METRIC_RUN_TURNS = "autogen.run.turns"
+METRIC_RUN_MESSAGES = "autogen.run.messages"
+METRIC_RUNS_ACTIVE = "autogen.runs.active"
+METRIC_RUNS = "autogen.runs"
+METRIC_LOOPS = "autogen.loop.detections"
+METRIC_LAST_MODEL_CALL = "autogen.run.last_model_call_age"
+
+# Bucket advisories from the semconv metric definitions.
+TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)
+DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
+COUNT_BUCKETS = (1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144)

@@ -1,0 +1,174 @@
+"""The shared state every patch uses: tracer, instruments, settings, prices, open scopes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.metrics import Meter
+from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+
+from . import content
+from . import semconv as sc
+from .config import Settings
+from .health import STOP_CANCELLED, STOP_ERROR, LoopDetection, LoopDetector, stop_category
+from .metrics import Instruments
+from .pricing import PriceTable
+from .scopes import RunState, Scope, ScopeRegistry, Usage
+
+
+def error_type(exc: BaseException) -> str:
+    name = type(exc).__name__
+    return name or sc.ERROR_TYPE_OTHER
+
+
+def is_cancellation(exc: BaseException) -> bool:
+    return isinstance(exc, asyncio.CancelledError) or type(exc).__name__ == "CancelledError"
+
+
+class Telemetry:
+    def __init__(self, tracer: Tracer, meter: Meter, settings: Settings, prices: PriceTable) -> None:
+        self.tracer = tracer
+        self.settings = settings
+        self.prices = prices
+        self.registry = ScopeRegistry()
+        self.instruments = Instruments(meter, self.registry.active_runs)
+
+    # --- scopes ---
+    def open(self, kind: str, span_name: str, span_kind: SpanKind, attributes: Mapping[str, Any], *,
+             owner: object = None, name: str = "", new_run: str | None = None) -> Scope:
+        parent_scope, run = self.registry.current()
+        parent_ctx = otel_context.get_current()
+        span = self.tracer.start_span(span_name, context=parent_ctx, kind=span_kind,
+                                      attributes=dict(attributes))
+        if new_run is not None:
+            run = RunState(new_run, LoopDetector(self.settings.loop_threshold))
+        elif parent_scope is None and run is not None:
+            parent_scope = run.root  # e.g. under a kept AutoGen runtime span: still part of the run
+        agent = name if kind == "agent" else (parent_scope.agent if parent_scope else "")
+        scope = Scope(kind, span, trace.set_span_in_context(span, parent_ctx), run,
+                      id(owner) if owner is not None else 0, parent_scope, name, agent)
+        if new_run is not None and run is not None:
+            run.root = scope
+            scope.owns_run = True
+            self.instruments.runs_active.add(1, self.run_labels(scope))
+        self.registry.add(scope)
+        return scope
+
+    def close(self, scope: Scope, exc: BaseException | None = None) -> None:
+        if scope.ended or scope.span is None:
+            return
+        scope.ended = True
+        try:
+            if exc is not None:
+                self.mark_error(scope, exc)
+            if scope.kind in ("agent", "workflow"):
+                self.set_usage_attributes(scope)
+            if scope.owns_run:
+                self._finish_run(scope, exc)
+        finally:
+            scope.span.end()
+            self.registry.remove(scope)
+
+    def set_usage_attributes(self, scope: Scope) -> None:
+        usage = scope.usage
+        if scope.span is None or not (usage.input_tokens or usage.output_tokens):
+            return
+        scope.span.set_attributes({sc.GEN_AI_USAGE_INPUT_TOKENS: usage.input_tokens,
+                                   sc.GEN_AI_USAGE_OUTPUT_TOKENS: usage.output_tokens})
+        if usage.cost_usd or not usage.unpriced_calls:
+            scope.span.set_attribute(sc.AUTOGEN_COST_USD, round(usage.cost_usd, 8))
+
+    def roll_up(self, scope: Scope, usage: Usage) -> None:
+        """Add a model call's usage to every enclosing agent and workflow span."""
+        ancestor = scope.parent
+        while ancestor is not None:
+            ancestor.usage.add(usage)
+            ancestor = ancestor.parent
+
+    # --- runs ---
+    def run_labels(self, root: Scope) -> dict[str, str]:
+        if root.kind == "workflow":
+            return {sc.GEN_AI_WORKFLOW_NAME: root.name}
+        return {sc.GEN_AI_AGENT_NAME: root.name}
+
+    def _finish_run(self, root: Scope, exc: BaseException | None) -> None:
+        run = root.run
+        if run is None:
+            return
+        labels = self.run_labels(root)
+        self.instruments.runs_active.add(-1, labels)
+        if exc is not None:
+            category = STOP_CANCELLED if is_cancellation(exc) else STOP_ERROR
+        else:
+            category = root.attrs.get(sc.AUTOGEN_RUN_STOP_CATEGORY) or stop_category(None)
+        self.instruments.runs.add(1, {**labels, sc.AUTOGEN_RUN_STOP_CATEGORY: category})
+        self.instruments.run_turns.record(run.turns, labels)
+        self.instruments.run_messages.record(run.messages, labels)
+        if root.span is not None:
+            root.span.set_attributes({sc.AUTOGEN_RUN_TURNS: run.turns, sc.AUTOGEN_RUN_MESSAGES: run.messages,
+                                      sc.AUTOGEN_RUN_STOP_CATEGORY: category})
+
+    def report_loop(self, scope: Scope, detection: LoopDetection) -> None:
+        attrs = {sc.AUTOGEN_LOOP_KIND: detection.kind, sc.AUTOGEN_LOOP_REPEATS: detection.repeats,
+                 (sc.GEN_AI_TOOL_NAME if detection.kind == "tool" else sc.GEN_AI_AGENT_NAME): detection.subject}
+        for target in (scope, scope.run.root if scope.run else None):
+            if target is not None and target.span is not None:
+                target.span.add_event(sc.EVENT_LOOP_DETECTED, attrs)
+        labels = {**self.base_labels(scope), sc.AUTOGEN_LOOP_KIND: detection.kind}
+        if detection.kind == "tool":
+            labels[sc.GEN_AI_TOOL_NAME] = detection.subject
+        self.instruments.loops.add(1, labels)
+
+    def mark_error(self, scope: Scope, exc: BaseException, etype: str | None = None) -> None:
+        span = scope.span
+        if span is None:
+            return
+        etype = etype or error_type(exc)
+        scope.attrs[sc.ERROR_TYPE] = etype
+        span.set_attribute(sc.ERROR_TYPE, etype)
+        span.set_status(Status(StatusCode.ERROR, self.cap(content.safe_text(exc)) or etype))
+        span.record_exception(exc, escaped=True)
+
+    def owned_by(self, scope: Scope | None, kind: str, owner: object) -> bool:
+        """True when ``scope`` is our ``kind`` span for this very object (a nested call to skip)."""
+        return scope is not None and scope.kind == kind and scope.owner == id(owner)
+
+    # --- attributes ---
+    def cap(self, text: str) -> str:
+        return content.truncate(text, self.settings.max_attribute_length)
+
+    @property
+    def capturing(self) -> bool:
+        return self.settings.capture.enabled
+
+    def record_content(self, scope: Scope, values: Mapping[str, Any]) -> None:
+        """Opt-in content: semconv JSON strings, scrubbed of secrets and capped in size."""
+        if not self.settings.capture.enabled or scope.span is None:
+            return
+        limit = self.settings.max_attribute_length
+        rendered = {key: (value if isinstance(value, str) else content.dumps(value, limit))
+                    for key, value in values.items() if value is not None}
+        rendered = {key: content.truncate(content.scrub(value), limit) for key, value in rendered.items()}
+        if self.settings.capture.on_span:
+            scope.span.set_attributes(rendered)
+        if self.settings.capture.on_event:
+            scope.span.add_event(sc.EVENT_INFERENCE_DETAILS, rendered)
+
+    # --- labels ---
+    @staticmethod
+    def team_of(scope: Scope) -> str:
+        workflow = scope if scope.kind == "workflow" else scope.enclosing("workflow")
+        return workflow.name if workflow is not None else ""
+
+    def base_labels(self, scope: Scope) -> dict[str, str]:
+        labels = {}
+        team = self.team_of(scope)
+        if team:
+            labels[sc.GEN_AI_WORKFLOW_NAME] = team
+        if scope.agent:
+            labels[sc.GEN_AI_AGENT_NAME] = scope.agent
+        return labels

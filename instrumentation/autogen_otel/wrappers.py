@@ -1,0 +1,120 @@
+"""Generic wrapt wrappers for coroutine methods and async-stream methods.
+
+Each wrapper takes ``Hooks`` that open a ``Scope`` (our span plus bookkeeping) and record
+what happened. The span is made current only while the wrapped code runs synchronously in
+this task -- around one ``await`` or one stream step -- never across a ``yield``, so no
+context token is ever detached in a different context than it was attached in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Protocol
+
+from opentelemetry import context as otel_context
+
+from .failopen import safely
+from .scopes import Scope
+
+
+class Hooks(Protocol):
+    site: str
+
+    def start(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Scope | None: ...
+
+    def item(self, scope: Scope, item: Any) -> None: ...
+
+    def finish(self, scope: Scope, result: Any) -> None: ...
+
+    def fail(self, scope: Scope, exc: BaseException) -> None: ...
+
+    def abandon(self, scope: Scope) -> None: ...
+
+
+def _attach(scope: Scope) -> object | None:
+    if scope.context is None:
+        return None
+    try:
+        return otel_context.attach(scope.context)
+    except Exception:
+        return None
+
+
+def _detach(token: object | None) -> None:
+    if token is not None:
+        try:
+            otel_context.detach(token)  # type: ignore[arg-type]
+        except Exception:
+            pass
+
+
+def coroutine_wrapper(hooks: Hooks) -> Callable[..., Any]:
+    site = hooks.site
+
+    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> Any:
+        scope = safely(site, hooks.start, instance, args, kwargs)
+        if scope is None:
+            return await wrapped(*args, **kwargs)
+        token = _attach(scope)
+        try:
+            result = await wrapped(*args, **kwargs)
+        except BaseException as exc:
+            safely(site, hooks.fail, scope, exc)
+            raise
+        finally:
+            _detach(token)
+        safely(site, hooks.finish, scope, result)
+        return result
+
+    return wrapper
+
+
+def stream_wrapper(hooks: Hooks) -> Callable[..., Any]:
+    """For methods returning an async iterator (``async def ... yield`` or a plain ``def``)."""
+    site = hooks.site
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> AsyncIterator[Any]:
+        return _traced_stream(hooks, site, wrapped, instance, args, kwargs)
+
+    return wrapper
+
+
+async def _traced_stream(hooks: Hooks, site: str, wrapped: Callable[..., Any], instance: Any,
+                         args: tuple[Any, ...], kwargs: dict[str, Any]) -> AsyncIterator[Any]:
+    # The span opens on first iteration, so a stream that is created but never iterated
+    # leaves nothing open.
+    scope = safely(site, hooks.start, instance, args, kwargs)
+    if scope is None:
+        async for item in wrapped(*args, **kwargs):
+            yield item
+        return
+    inner: Any = None
+    try:
+        token = _attach(scope)
+        try:
+            inner = wrapped(*args, **kwargs)
+        finally:
+            _detach(token)
+        while True:
+            token = _attach(scope)
+            try:
+                item = await inner.__anext__()
+            except StopAsyncIteration:
+                break
+            finally:
+                _detach(token)
+            safely(site, hooks.item, scope, item)
+            yield item
+    except GeneratorExit:
+        safely(site, hooks.abandon, scope)
+        close = getattr(inner, "aclose", None)
+        if close is not None:
+            await close()
+        raise
+    except BaseException as exc:
+        safely(site, hooks.fail, scope, exc)
+        raise
+    else:
+        safely(site, hooks.finish, scope, None)
