@@ -14,13 +14,26 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import wrapt
-from opentelemetry.instrumentation.utils import unwrap
 
 from .failopen import safely
 
 logger = logging.getLogger(__name__)
 
 _HOOK = "__init_subclass__"
+# wrapt 2 split the proxy hierarchy: FunctionWrapper no longer derives from wrapt.ObjectProxy.
+_WRAPPERS = tuple({getattr(wrapt, n) for n in ("ObjectProxy", "BaseObjectProxy", "FunctionWrapper") if hasattr(wrapt, n)})
+
+
+def unwrap(owner: Any, name: str) -> None:
+    """Put back what ``wrapt.wrap_function_wrapper`` replaced.
+
+    Reads the wrapper from the owner's ``__dict__``: through ``getattr`` a class attribute comes
+    back as a bound wrapper, which ``opentelemetry.instrumentation.utils.unwrap`` does not
+    recognise with wrapt 2.
+    """
+    attr = vars(owner).get(name) if isinstance(owner, type) else getattr(owner, name, None)
+    if isinstance(attr, _WRAPPERS):
+        setattr(owner, name, attr.__wrapped__)
 
 
 def _walk(base: type) -> Iterator[type]:
@@ -64,14 +77,13 @@ class FamilyPatch:
                     pass
             self._hooked = False
         for cls, name in reversed(self._patched):
-            if isinstance(cls.__dict__.get(name), wrapt.ObjectProxy):
-                unwrap(cls, name)
+            unwrap(cls, name)
         self._patched.clear()
 
     def _patch_class(self, cls: type) -> None:
         for name, wrapper in self.methods.items():
             attr = cls.__dict__.get(name)
-            if attr is None or isinstance(attr, wrapt.ObjectProxy) or not callable(attr):
+            if attr is None or isinstance(attr, _WRAPPERS) or not callable(attr):
                 continue
             if getattr(attr, "__isabstractmethod__", False):
                 continue
@@ -104,12 +116,12 @@ class AttributePatch:
 
     def apply(self) -> None:
         attr = getattr(self.owner, self.name, None)
-        if attr is None or isinstance(attr, wrapt.ObjectProxy):
+        if attr is None or isinstance(attr, _WRAPPERS):
             return
         wrapt.wrap_function_wrapper(self.owner, self.name, self.wrapper)
         self._applied = True
 
     def remove(self) -> None:
-        if self._applied and isinstance(getattr(self.owner, self.name, None), wrapt.ObjectProxy):
+        if self._applied:
             unwrap(self.owner, self.name)
         self._applied = False

@@ -116,7 +116,14 @@ class RuntimePatch:
                 return _no_span()
             return wrapped(*args, **kwargs)
 
+        def legacy_tool_tracer(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            return trace.NoOpTracer() if self._active else wrapped(*args, **kwargs)
+
         self._patches = [AttributePatch(TraceHelper, "trace_block", trace_block)]
+        # autogen-core < 0.6.2 traced BaseTool.run_json with its own tracer, arguments included.
+        tool_module = sys.modules.get("autogen_core.tools._base")
+        if tool_module is not None and hasattr(tool_module, "get_tracer"):
+            self._patches.append(AttributePatch(tool_module, "get_tracer", legacy_tool_tracer))
         for module_name in _NATIVE_HELPER_MODULES:
             module = sys.modules.get(module_name)  # never import optional extras (MCP) ourselves
             if module is None:
