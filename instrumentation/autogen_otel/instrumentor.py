@@ -31,7 +31,7 @@ def _patch_classes() -> list[tuple[str, Any]]:
     from .patches.tools import ToolPatch
 
     patches: list[tuple[str, Any]] = [
-        ("runtime", lambda t: RuntimePatch(t.settings.runtime_spans)),
+        ("runtime", lambda t: RuntimePatch(t.settings.runtime_spans, t.settings.capture.enabled)),
         ("teams", TeamPatch),
         ("agents", AgentPatch),
         ("model clients", ModelPatch),

@@ -97,10 +97,19 @@ def _called_from_autogen() -> bool:
 
 
 class RuntimePatch:
-    def __init__(self, mode: RuntimeSpans) -> None:
+    def __init__(self, mode: RuntimeSpans, capture_content: bool = False) -> None:
         from autogen_core._telemetry import TraceHelper
 
         keep = mode is RuntimeSpans.NESTED
+
+        async def runtime_attributes(wrapped: Any, instance: Any, args: tuple[Any, ...],
+                                     kwargs: dict[str, Any]) -> Any:
+            if not keep:
+                return {}  # no runtime span will carry them: skip serialising every message
+            attributes = await wrapped(*args, **kwargs)
+            if not capture_content and isinstance(attributes, dict):
+                attributes = {k: v for k, v in attributes.items() if k != "message"}  # the message body
+            return attributes
 
         def trace_block(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             metadata = kwargs.get("parent", args[2] if len(args) > 2 else None)
@@ -120,6 +129,11 @@ class RuntimePatch:
             return trace.NoOpTracer() if self._active else wrapped(*args, **kwargs)
 
         self._patches = [AttributePatch(TraceHelper, "trace_block", trace_block)]
+        from autogen_core import SingleThreadedAgentRuntime
+
+        if hasattr(SingleThreadedAgentRuntime, "_create_otel_attributes"):
+            self._patches.append(AttributePatch(SingleThreadedAgentRuntime, "_create_otel_attributes",
+                                                runtime_attributes))
         # autogen-core < 0.6.2 traced BaseTool.run_json with its own tracer, arguments included.
         tool_module = sys.modules.get("autogen_core.tools._base")
         if tool_module is not None and hasattr(tool_module, "get_tracer"):
