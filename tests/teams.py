@@ -7,9 +7,8 @@ from typing import Any
 from autogen_agentchat.agents import AssistantAgent
 from autogen_agentchat.conditions import MaxMessageTermination, TextMentionTermination
 from autogen_agentchat.teams import RoundRobinGroupChat
-from helpers import openai_client
-
 from autogen_otel.demo.llm_server import Reply
+from helpers import openai_client
 
 TASK = "What is the weather in Paris? secret-task-text-7731"
 

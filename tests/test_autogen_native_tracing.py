@@ -7,10 +7,9 @@ from autogen_agentchat.agents import AssistantAgent
 from autogen_agentchat.conditions import MaxMessageTermination
 from autogen_agentchat.teams import RoundRobinGroupChat
 from autogen_core import SingleThreadedAgentRuntime
+from autogen_otel.demo.llm_server import Reply
 from helpers import openai_client, ours, traces, tree
 from teams import TASK, WEATHER_SCRIPT, weather_team
-
-from autogen_otel.demo.llm_server import Reply
 
 
 async def test_without_us_autogen_scatters_a_run_and_leaks_content(spans, llm_server):

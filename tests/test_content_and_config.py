@@ -8,11 +8,10 @@ import logging
 import pytest
 from autogen_agentchat.agents import AssistantAgent
 from autogen_agentchat.messages import TextMessage
-from helpers import by_name, openai_client
-from teams import TASK, WEATHER_SCRIPT, weather_team
-
 from autogen_otel.config import ENV_CAPTURE_CONTENT, ConfigError, ContentCapture, load_settings, parse_capture
 from autogen_otel.demo.llm_server import Reply
+from helpers import by_name, openai_client
+from teams import TASK, WEATHER_SCRIPT, weather_team
 
 CONTENT_KEYS = ("gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions",
                 "gen_ai.tool.definitions", "gen_ai.tool.call.arguments", "gen_ai.tool.call.result")
@@ -95,7 +94,7 @@ async def test_message_whose_str_raises_does_not_break_the_run(instrument, spans
     instrument(capture_content=True)
 
     class Hostile(TextMessage):
-        def __str__(self) -> str:  # noqa: D105
+        def __str__(self) -> str:
             raise RuntimeError("boom")
 
         def __repr__(self) -> str:

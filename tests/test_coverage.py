@@ -13,9 +13,8 @@ from autogen_agentchat.messages import TextMessage
 from autogen_agentchat.teams import MagenticOneGroupChat, RoundRobinGroupChat, Swarm
 from autogen_core import CancellationToken
 from autogen_ext.models.replay import ReplayChatCompletionClient
-from helpers import by_name, openai_client, parent_of, traces, tree
-
 from autogen_otel.demo.llm_server import Reply
+from helpers import by_name, openai_client, parent_of, traces, tree
 
 
 def one_trace(spans) -> list:

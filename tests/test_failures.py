@@ -10,11 +10,10 @@ from autogen_agentchat.agents import AssistantAgent
 from autogen_agentchat.conditions import MaxMessageTermination
 from autogen_agentchat.teams import RoundRobinGroupChat
 from autogen_core import CancellationToken
+from autogen_otel.demo.llm_server import Reply
 from helpers import by_name, openai_client, traces
 from opentelemetry.trace import StatusCode
 from teams import TASK, broken_tool, weather_team
-
-from autogen_otel.demo.llm_server import Reply
 
 
 def open_scopes(instrumentor) -> int:

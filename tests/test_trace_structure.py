@@ -8,11 +8,10 @@ import pytest
 from autogen_agentchat.agents import AssistantAgent
 from autogen_agentchat.conditions import MaxMessageTermination
 from autogen_agentchat.teams import RoundRobinGroupChat, SelectorGroupChat
+from autogen_otel.demo.llm_server import Reply
 from helpers import by_name, openai_client, ours, parent_of, traces, tree
 from opentelemetry.trace import SpanKind, StatusCode
 from teams import TASK, WEATHER_SCRIPT, weather_team
-
-from autogen_otel.demo.llm_server import Reply
 
 
 async def test_round_robin_team_is_one_trace_with_semconv_spans(instrument, spans, llm_server):

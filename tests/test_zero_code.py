@@ -1,0 +1,75 @@
+"""Unmodified example apps under ``opentelemetry-instrument``, exporting OTLP/HTTP to a receiver."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from otlp_receiver import OTLPReceiver
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+BIN = Path(sys.executable).parent
+
+
+def run_instrumented(script: str, receiver: OTLPReceiver, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_"))}
+    environment.update({
+        "OTEL_SERVICE_NAME": "example-app",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_TRACES_EXPORTER": "otlp", "OTEL_METRICS_EXPORTER": "otlp", "OTEL_LOGS_EXPORTER": "none",
+        "PYTHONWARNINGS": "ignore",
+        **env,
+    })
+    return subprocess.run([str(BIN / "opentelemetry-instrument"), sys.executable, str(EXAMPLES / script)],
+                          env=environment, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.fixture
+def receiver():
+    r = OTLPReceiver()
+    yield r
+    r.stop()
+
+
+@pytest.mark.parametrize("script,agents,tools", [
+    ("round_robin_tools.py", ["planner", "critic"], ["get_weather"]),
+    ("selector_team.py", ["researcher", "writer"], []),
+    ("swarm_handoffs.py", ["triage", "billing"], ["transfer_to_billing", "refund"]),
+])
+def test_example_under_opentelemetry_instrument(receiver, script, agents, tools):
+    done = run_instrumented(script, receiver)
+    assert done.returncode == 0, done.stderr
+    assert "TERMINATE" in done.stdout
+
+    spans = receiver.spans
+    assert len({s["trace_id"] for s in spans}) == 1, [s["name"] for s in spans]
+    assert all(s["scope"] == "autogen_otel.instrumentor" for s in spans), {s["scope"] for s in spans}
+    roots = [s for s in spans if not s["parent_id"]]
+    assert len(roots) == 1 and roots[0]["name"].startswith("invoke_workflow ")
+    assert roots[0]["resource"]["service.name"] == "example-app"
+    agent_names = [s["attributes"]["gen_ai.agent.name"] for s in spans if s["name"].startswith("invoke_agent")]
+    assert sorted(set(agent_names)) == sorted(agents)
+    tool_names = Counter(s["attributes"]["gen_ai.tool.name"] for s in spans if s["name"].startswith("execute_tool"))
+    assert sorted(tool_names) == sorted(tools)
+    chats = [s for s in spans if s["name"].startswith("chat ")]
+    assert chats and all(s["attributes"]["gen_ai.usage.input_tokens"] > 0 for s in chats)
+    assert not any("gen_ai.input.messages" in s["attributes"] for s in spans)
+
+    token_usage = receiver.metrics.get("gen_ai.client.token.usage")
+    assert token_usage, sorted(receiver.metrics)
+    total = sum(p.sum for m in token_usage for p in m.histogram.data_points
+                if {a.key: a.value.string_value for a in p.attributes}.get("gen_ai.token.type") == "input")
+    assert total == sum(s["attributes"]["gen_ai.usage.input_tokens"] for s in chats)
+
+
+def test_disabled_through_the_standard_variable(receiver):
+    done = run_instrumented("round_robin_tools.py", receiver,
+                            OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="autogen_agentchat",
+                            AUTOGEN_DISABLE_RUNTIME_TRACING="true")
+    assert done.returncode == 0, done.stderr
+    assert not [s for s in receiver.spans if s["scope"] == "autogen_otel.instrumentor"]
