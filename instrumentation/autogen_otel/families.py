@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 
 _HOOK = "__init_subclass__"
 # wrapt 2 split the proxy hierarchy: FunctionWrapper no longer derives from wrapt.ObjectProxy.
-_WRAPPERS = tuple({getattr(wrapt, n) for n in ("ObjectProxy", "BaseObjectProxy", "FunctionWrapper") if hasattr(wrapt, n)})
+_WRAPPERS = tuple({getattr(wrapt, n) for n in ("ObjectProxy", "BaseObjectProxy", "FunctionWrapper")
+                   if hasattr(wrapt, n)})
 
 
 def unwrap(owner: Any, name: str) -> None:
