@@ -30,18 +30,16 @@ def demo(args: argparse.Namespace) -> int:
     from .demo.scenario import SCRIPT, run
     from .setup import configure
 
-    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    # None: configure() reads (and validates) OTEL_EXPORTER_OTLP_ENDPOINT; "": no export.
+    endpoint: str | None = "" if args.no_export else None
     protocol = None
-    if not endpoint and not args.no_export:
+    if endpoint is None and not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
         found = _collector_on_localhost()
-        if found:
-            endpoint, protocol = found
-    if args.no_export:
-        endpoint = None
+        endpoint, protocol = found if found else ("", None)
     warnings.filterwarnings("ignore", module="autogen_ext")  # model-name mismatch notes from the scripted server
     warnings.filterwarnings("ignore", message="Resolved model mismatch")
     try:
-        configured = configure(service_name="autogen-otel-demo", endpoint=endpoint or "", protocol=protocol,
+        configured = configure(service_name="autogen-otel-demo", endpoint=endpoint, protocol=protocol,
                                console=True, capture_content=args.capture_content or None,
                                metric_interval_ms=1000)
     except ConfigError as exc:
@@ -78,9 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     demo_cmd = commands.add_parser("demo", help="run an instrumented multi-agent team offline and print its waterfall")
     demo_cmd.add_argument("--capture-content", action="store_true", help="record message content on spans")
-    demo_cmd.add_argument("--no-export", action="store_true", help="never export over OTLP, even if a collector answers")
+    demo_cmd.add_argument("--no-export", action="store_true",
+                          help="never export over OTLP, even if a collector answers")
     demo_cmd.set_defaults(func=demo)
-    prices_cmd = commands.add_parser("check-prices", help="validate a prices file for AUTOGEN_OTEL_PRICES_FILE")
+    prices_cmd = commands.add_parser("check-prices", help="validate a file for AUTOGEN_OTEL_PRICES_FILE")
     prices_cmd.add_argument("file")
     prices_cmd.set_defaults(func=check_prices)
     args = parser.parse_args(argv)

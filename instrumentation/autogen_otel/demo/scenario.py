@@ -59,7 +59,7 @@ def build_team(base_url: str) -> RoundRobinGroupChat:
     analyst = AssistantAgent("analyst", model_client=client("gpt-4o", stream_options={"include_usage": True}),
                              model_client_stream=True, system_message="You are the analyst. Recommend.",
                              description="Turns facts into a recommendation")
-    reviewer = AssistantAgent("reviewer", model_client=client("gpt-4.1-mini"),
+    reviewer = AssistantAgent("reviewer", model_client=client("gpt-4o-mini"),
                               system_message="You are the reviewer. Say TERMINATE when satisfied.",
                               description="Approves or asks for more")
     termination = TextMentionTermination("TERMINATE") | MaxMessageTermination(20)

@@ -16,6 +16,7 @@ ours. While instrumented:
 from __future__ import annotations
 
 import contextlib
+import importlib
 import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -42,6 +43,13 @@ _NATIVE_HELPER_MODULES = (
     "autogen_agentchat.agents._base_chat_agent",
     "autogen_agentchat.teams._group_chat._chat_agent_container",
     "autogen_ext.tools.mcp._workbench",
+)
+# Parts of AutoGen we instrument anyway, so importing them early costs nothing. Optional
+# extras (MCP) are never imported by us: they pick up the patched re-export instead.
+_ALWAYS_IMPORT = (
+    "autogen_core.tools._base",
+    "autogen_agentchat.agents._base_chat_agent",
+    "autogen_agentchat.teams._group_chat._chat_agent_container",
 )
 
 
@@ -128,6 +136,11 @@ class RuntimePatch:
         def legacy_tool_tracer(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             return trace.NoOpTracer() if self._active else wrapped(*args, **kwargs)
 
+        for module_name in _ALWAYS_IMPORT:
+            try:
+                importlib.import_module(module_name)
+            except ImportError:  # a private module moved in some AutoGen version: skip that part
+                pass
         self._patches = [AttributePatch(TraceHelper, "trace_block", trace_block)]
         from autogen_core import SingleThreadedAgentRuntime
 

@@ -1,0 +1,96 @@
+"""Cost arithmetic, model-name matching and price-file validation."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from autogen_otel.cli import main as cli
+from autogen_otel.pricing import ModelPrice, PriceFileError, PriceTable, load_file
+
+
+@pytest.fixture
+def table() -> PriceTable:
+    return PriceTable.default()
+
+
+def test_bundled_table_is_dated_and_has_the_common_models(table):
+    assert table.as_of
+    for model in ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "o3-mini", "claude-3-5-sonnet", "claude-sonnet-4",
+                  "gemini-2.5-pro", "gemini-2.0-flash"):
+        assert table.lookup(model) is not None, model
+
+
+@pytest.mark.parametrize("model,input_tokens,output_tokens,cached,expected", [
+    ("gpt-4o", 1_000_000, 1_000_000, 0, 2.5 + 10.0),
+    ("gpt-4o", 1_000_000, 0, 400_000, 0.6 * 2.5 + 0.4 * 1.25),
+    ("gpt-4o-mini", 2000, 500, 0, (2000 * 0.15 + 500 * 0.6) / 1e6),
+    ("claude-3-5-sonnet", 10_000, 2_000, 5_000, (5_000 * 3 + 5_000 * 0.3 + 2_000 * 15) / 1e6),
+    ("gpt-4", 1000, 1000, 500, (1000 * 30 + 1000 * 60) / 1e6),  # no cached price: cached billed as input
+])
+def test_cost_arithmetic(table, model, input_tokens, output_tokens, cached, expected):
+    assert table.cost(model, input_tokens, output_tokens, cached) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("name,canonical", [
+    ("gpt-4o-2024-08-06", "gpt-4o"), ("gpt-4o-mini-2024-07-18", "gpt-4o-mini"),
+    ("claude-3-5-sonnet-20241022", "claude-3-5-sonnet"), ("claude-3-5-sonnet@20241022", "claude-3-5-sonnet"),
+    ("openai/gpt-4.1", "gpt-4.1"), ("models/gemini-2.5-flash", "gemini-2.5-flash"), ("GPT-4O", "gpt-4o"),
+    ("claude-3-7-sonnet-latest", "claude-3-7-sonnet"),
+])
+def test_model_name_matching(table, name, canonical):
+    assert table.lookup(name) == table.lookup(canonical) is not None
+
+
+def test_unknown_model_gets_no_cost_and_one_warning(table, caplog):
+    with caplog.at_level(logging.WARNING):
+        assert table.cost("my-finetune-v3", 100, 100) is None
+        assert table.cost("my-finetune-v3", 100, 100) is None
+        assert table.lookup("gpt-4o-ultra") is None  # no prefix guessing
+    assert caplog.text.count("my-finetune-v3") == 1
+
+
+def test_user_file_overrides_and_extends(tmp_path):
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps({"models": {"gpt-4o": {"input": 1, "output": 2}, "my-model": {"input": 3, "output": 4,
+                                                                                          "cached_input": 1}}}))
+    table = PriceTable.default(path, strict=True)
+    assert table.lookup("gpt-4o") == ModelPrice(1.0, 2.0)
+    assert table.cost("my-model", 1_000_000, 1_000_000, 1_000_000) == pytest.approx(1 + 4)
+
+
+@pytest.mark.parametrize("body,message", [
+    ("not json", "not valid JSON"),
+    ("[]", "expected a JSON object with a \"models\" object"),
+    ('{"models": {"m": {"input": 1}}}', "missing 'output'"),
+    ('{"models": {"m": {"input": -1, "output": 1}}}', "'input' must be a number >= 0"),
+    ('{"models": {"m": {"input": 1, "output": 1, "cache": 1}}}', "unknown field(s) ['cache']"),
+    ('{"models": {"m": {"input": "1", "output": 1}}}', "'input' must be a number >= 0"),
+])
+def test_bad_price_file_is_named_with_what_is_accepted(tmp_path, body, message):
+    path = tmp_path / "prices.json"
+    path.write_text(body)
+    with pytest.raises(PriceFileError) as raised:
+        load_file(path)
+    assert message in str(raised.value)
+    assert "AUTOGEN_OTEL_PRICES_FILE" in str(raised.value)
+
+
+def test_missing_file_and_lenient_mode(tmp_path, caplog):
+    with pytest.raises(PriceFileError, match="cannot read it"):
+        load_file(tmp_path / "nope.json")
+    with caplog.at_level(logging.ERROR):
+        table = PriceTable.default(tmp_path / "nope.json")
+    assert table.lookup("gpt-4o") is not None
+    assert "using the bundled prices only" in caplog.text
+
+
+def test_check_prices_command(tmp_path, capsys):
+    good = tmp_path / "good.json"
+    good.write_text('{"models": {"m": {"input": 1, "output": 2}}}')
+    assert cli(["check-prices", str(good)]) == 0
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"models": {"m": {"input": 1}}}')
+    assert cli(["check-prices", str(bad)]) == 2
+    assert "missing 'output'" in capsys.readouterr().err
