@@ -130,4 +130,5 @@ class WaterfallExporter(SpanExporter):
             details.append(f"✗ {a.get(sc.ERROR_TYPE, 'error')}")
         detail = " ".join(details)[:22]
         code = _RED if failed else _COLORS.get(kind, "")
-        return f"{self._paint(label, code)} {bar} {_duration(length):>7} {self._paint(detail, _RED if failed else '')}"
+        line = f"{self._paint(label, code)} {bar} {_duration(length):>7} {self._paint(detail, _RED if failed else '')}"
+        return line.rstrip()
