@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import resource
 import statistics
@@ -51,6 +52,10 @@ def worker(setup: str, runs: int) -> dict[str, float]:
     sys.path.insert(0, str(Path(__file__).parent))
     from workload import run_once
 
+    # The replay client logs a warning per call; writing those to stderr would dominate the
+    # timings, and some instrumentations change logging setup, so silence it for all setups.
+    logging.disable(logging.WARNING)
+
     exporter = None
     if setup != "none":
         from opentelemetry import trace
@@ -70,9 +75,12 @@ def worker(setup: str, runs: int) -> dict[str, float]:
 
             AutogenAgentChatInstrumentor().instrument(tracer_provider=provider)
 
+    messages = 0
+
     async def session() -> list[float]:
+        nonlocal messages
         for _ in range(3):
-            await run_once()
+            messages = await run_once()
         times = []
         for _ in range(runs):
             start = time.perf_counter()
@@ -83,7 +91,8 @@ def worker(setup: str, runs: int) -> dict[str, float]:
     times = asyncio.run(session())
     spans = (exporter.count / (runs + 3)) if exporter else 0.0
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    return {"median_s": statistics.median(times), "spans_per_run": spans, "peak_kib": float(peak_kib)}
+    return {"median_s": statistics.median(times), "spans_per_run": spans, "peak_kib": float(peak_kib),
+            "messages": float(messages)}
 
 
 def main() -> None:
@@ -113,7 +122,9 @@ def main() -> None:
 
     base = statistics.median(s["median_s"] for s in samples["none"])
     native = statistics.median(s["median_s"] for s in samples["native"])
-    lines = [f"Workload: RoundRobinGroupChat, 2 agents with tools, 13 messages, ReplayChatCompletionClient; "
+    messages = int(samples["none"][0]["messages"])
+    lines = [f"Workload: RoundRobinGroupChat, 2 agents with tools, {messages} messages per run, "
+             "ReplayChatCompletionClient; "
              f"{args.reps} interleaved reps x {args.runs} runs per setup; medians.", "",
              "| setup | time per run | vs no tracing | vs native | spans per run | time per span | peak RSS |",
              "|---|---|---|---|---|---|---|"]

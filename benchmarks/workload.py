@@ -16,8 +16,8 @@ MODEL_INFO = {"vision": False, "function_calling": True, "json_output": False, "
 
 
 def _call(name: str, args: str, i: int) -> CreateResult:
-    return CreateResult(finish_reason="function_calls", content=[FunctionCall(id=f"call_{i}", name=name, arguments=args)],
-                        usage=RequestUsage(prompt_tokens=120, completion_tokens=12), cached=False)
+    return CreateResult(finish_reason="function_calls",
+                        content=[FunctionCall(id=f"call_{i}", name=name, arguments=args)], usage=RequestUsage(prompt_tokens=120, completion_tokens=12), cached=False)
 
 
 def _text(text: str) -> CreateResult:
@@ -42,11 +42,14 @@ def build_team() -> RoundRobinGroupChat:
         researcher_script += [_call("lookup", '{"city": "Paris"}', turn), _text(f"Paris facts, round {turn}")]
         final = " DONE" if turn == TURNS - 1 else ""
         analyst_script += [_call("convert", '{"amount": 10}', turn), _text(f"Analysis round {turn}{final}")]
-    researcher = AssistantAgent("researcher", model_client=ReplayChatCompletionClient(researcher_script, model_info=MODEL_INFO),
+    researcher = AssistantAgent("researcher",
+                                model_client=ReplayChatCompletionClient(researcher_script, model_info=MODEL_INFO),
                                 tools=[lookup], reflect_on_tool_use=True)
-    analyst = AssistantAgent("analyst", model_client=ReplayChatCompletionClient(analyst_script, model_info=MODEL_INFO),
+    analyst = AssistantAgent("analyst",
+                             model_client=ReplayChatCompletionClient(analyst_script, model_info=MODEL_INFO),
                              tools=[convert], reflect_on_tool_use=True)
-    return RoundRobinGroupChat([researcher, analyst], termination_condition=TextMentionTermination("DONE") | MaxMessageTermination(100))
+    termination = TextMentionTermination("DONE") | MaxMessageTermination(100)
+    return RoundRobinGroupChat([researcher, analyst], termination_condition=termination)
 
 
 async def run_once() -> int:

@@ -26,6 +26,7 @@ class Reply:
     tool_calls: Sequence[tuple[str, Mapping[str, Any]]] = ()
     status: int = 200  # anything else returns an OpenAI-style error body
     delay: float = 0.0  # seconds before answering (before the first chunk when streaming)
+    chunk_delay: float = 0.0  # seconds between streamed chunks
     cached_tokens: int = 0
     model: str | None = None  # response model; default: the request model
 
@@ -185,10 +186,11 @@ class ScriptedLLMServer:
             return
         include_usage = bool((request.get("stream_options") or {}).get("include_usage"))
         self._stream(handler, response_id, created, model, reply.text, tool_calls, finish,
-                     usage if include_usage else None)
+                     usage if include_usage else None, reply.chunk_delay)
 
     def _stream(self, handler: _Handler, response_id: str, created: int, model: str, text: str | None,
-                tool_calls: list[dict[str, Any]], finish: str, usage: Mapping[str, Any] | None) -> None:
+                tool_calls: list[dict[str, Any]], finish: str, usage: Mapping[str, Any] | None,
+                pause: float = 0.0) -> None:
         handler.send_response(200)
         handler.send_header("Content-Type", "text/event-stream")
         handler.send_header("Connection", "close")
@@ -196,6 +198,8 @@ class ScriptedLLMServer:
         handler.close_connection = True
 
         def chunk(delta: Mapping[str, Any], finish_reason: str | None = None, **extra: Any) -> None:
+            if pause:
+                time.sleep(pause)
             body = {"id": response_id, "object": "chat.completion.chunk", "created": created, "model": model,
                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}],
                     **extra}
