@@ -17,7 +17,8 @@ MODEL_INFO = {"vision": False, "function_calling": True, "json_output": False, "
 
 def _call(name: str, args: str, i: int) -> CreateResult:
     return CreateResult(finish_reason="function_calls",
-                        content=[FunctionCall(id=f"call_{i}", name=name, arguments=args)], usage=RequestUsage(prompt_tokens=120, completion_tokens=12), cached=False)
+                        content=[FunctionCall(id=f"call_{i}", name=name, arguments=args)],
+                        usage=RequestUsage(prompt_tokens=120, completion_tokens=12), cached=False)
 
 
 def _text(text: str) -> CreateResult:
