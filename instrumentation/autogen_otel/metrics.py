@@ -35,10 +35,12 @@ class Instruments:
                                          "Duration of an agent turn", sc.DURATION_BUCKETS)
         self.tool_duration = _histogram(meter, sc.METRIC_TOOL_DURATION, "s",
                                         "Duration of a tool call", sc.DURATION_BUCKETS)
-        self.cost = meter.create_counter(sc.METRIC_COST, unit="USD", description="Model cost in US dollars")
+        self.cost = meter.create_counter(sc.METRIC_COST, unit="{USD}", description="Model cost in US dollars")
         self.run_turns = _histogram(meter, sc.METRIC_RUN_TURNS, "{turn}", "Agent turns per run", sc.COUNT_BUCKETS)
         self.run_messages = _histogram(meter, sc.METRIC_RUN_MESSAGES, "{message}", "Messages per run",
                                        sc.COUNT_BUCKETS)
+        self.run_cost = _histogram(meter, sc.METRIC_RUN_COST, "{USD}", "Model cost per run in US dollars",
+                                   sc.COST_BUCKETS)
         self.runs_active = meter.create_up_down_counter(sc.METRIC_RUNS_ACTIVE, unit="{run}",
                                                         description="Runs in flight")
         self.runs = meter.create_counter(sc.METRIC_RUNS, unit="{run}",

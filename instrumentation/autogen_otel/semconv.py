@@ -84,6 +84,7 @@ METRIC_TOOL_DURATION = "gen_ai.execute_tool.duration"
 METRIC_COST = "autogen.cost"
 METRIC_RUN_TURNS = "autogen.run.turns"
 METRIC_RUN_MESSAGES = "autogen.run.messages"
+METRIC_RUN_COST = "autogen.run.cost"
 METRIC_RUNS_ACTIVE = "autogen.runs.active"
 METRIC_RUNS = "autogen.runs"
 METRIC_LOOPS = "autogen.loop.detections"
@@ -92,4 +93,5 @@ METRIC_LAST_MODEL_CALL = "autogen.run.last_model_call_age"
 # Bucket advisories from the semconv metric definitions.
 TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)
 DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
+COST_BUCKETS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 50)
 COUNT_BUCKETS = (1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144)

@@ -108,6 +108,8 @@ class Telemetry:
         self.instruments.runs.add(1, {**labels, sc.AUTOGEN_RUN_STOP_CATEGORY: category})
         self.instruments.run_turns.record(run.turns, labels)
         self.instruments.run_messages.record(run.messages, labels)
+        if root.usage.cost_usd or not root.usage.unpriced_calls:
+            self.instruments.run_cost.record(root.usage.cost_usd, labels)
         if root.span is not None:
             root.span.set_attributes({sc.AUTOGEN_RUN_TURNS: run.turns, sc.AUTOGEN_RUN_MESSAGES: run.messages,
                                       sc.AUTOGEN_RUN_STOP_CATEGORY: category})

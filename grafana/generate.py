@@ -1,0 +1,184 @@
+"""Dashboards as code (grafana-foundation-sdk). Regenerate the committed JSON with
+
+    python grafana/generate.py
+
+A test fails if the committed files differ from what this produces.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from grafana_foundation_sdk.builders import dashboard, prometheus, stat, table, tempo, timeseries
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.dashboard import DataSourceRef, VariableRefresh
+
+OUT = Path(__file__).parent / "dashboards"
+PROM = DataSourceRef(type_val="prometheus", uid="${datasource}")
+TEMPO = DataSourceRef(type_val="tempo", uid="${tempo}")
+SEL = 'service_name=~"$service"'
+TEAM = f'{SEL}, gen_ai_workflow_name=~"$team"'
+COST = f"autogen_cost_total{{{TEAM}}}"
+FAILED = f'autogen_runs_total{{{TEAM}, autogen_run_stop_category=~"error|cancelled"}}'
+
+
+def variables(board: dashboard.Dashboard, with_tempo: bool = False) -> dashboard.Dashboard:
+    board = board.with_variable(dashboard.DatasourceVariable("datasource").label("Prometheus").type("prometheus"))
+    if with_tempo:
+        board = board.with_variable(dashboard.DatasourceVariable("tempo").label("Tempo").type("tempo"))
+    board = board.with_variable(
+        dashboard.QueryVariable("service").label("Service").datasource(PROM)
+        .query("label_values(gen_ai_client_operation_duration_seconds_count, service_name)")
+        .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED).multi(True).include_all(True).all_value(".*"))
+    return board.with_variable(
+        dashboard.QueryVariable("team").label("Team").datasource(PROM)
+        .query(f"label_values(gen_ai_workflow_duration_seconds_count{{{SEL}}}, gen_ai_workflow_name)")
+        .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED).multi(True).include_all(True).all_value(".*"))
+
+
+def prom(expr: str, legend: str = "") -> prometheus.Dataquery:
+    query = prometheus.Dataquery().expr(expr).datasource(PROM)
+    return query.legend_format(legend) if legend else query
+
+
+def series(title: str, unit: str, *queries: prometheus.Dataquery, width: int = 12) -> timeseries.Panel:
+    panel = timeseries.Panel().title(title).unit(unit).datasource(PROM).height(8).span(width)
+    for query in queries:
+        panel = panel.with_target(query)
+    return panel
+
+
+def single(title: str, unit: str, expr: str) -> stat.Panel:
+    return stat.Panel().title(title).unit(unit).datasource(PROM).height(4).span(6).with_target(prom(expr).instant())
+
+
+def top(title: str, unit: str, expr: str) -> table.Panel:
+    return (table.Panel().title(title).unit(unit).datasource(PROM).height(8).span(8)
+            .with_target(prom(expr).instant().format("table")))
+
+
+def traceql(title: str, query: str, width: int = 24) -> table.Panel:
+    return (table.Panel().title(title).datasource(TEMPO).height(10).span(width)
+            .with_target(tempo.TempoQuery().query_type("traceql").query(query).limit(50).datasource(TEMPO)))
+
+
+def quantile(q: float, metric: str, by: str, extra: str = SEL) -> str:
+    return f"histogram_quantile({q}, sum by (le, {by}) (rate({metric}_bucket{{{extra}}}[$__rate_interval])))"
+
+
+def base(uid: str, title: str, description: str, with_tempo: bool = False) -> dashboard.Dashboard:
+    board = (dashboard.Dashboard(title).uid(uid).description(description).tags(["autogen", "genai", "autogen-otel"])
+             .time("now-6h", "now").refresh("30s").timezone("browser"))
+    return variables(board, with_tempo)
+
+
+def overview() -> dashboard.Dashboard:
+    return (base("autogen-overview", "AutoGen / Overview", "Runs, errors, latency, tokens and cost of AutoGen teams.")
+            .with_panel(single("Runs", "short", f"sum(increase(autogen_runs_total{{{TEAM}}}[$__range]))"))
+            .with_panel(single("Failed or cancelled runs", "short",
+                               f"sum(increase({FAILED}[$__range])) or vector(0)"))
+            .with_panel(single("Model call p95", "s", quantile(0.95, "gen_ai_client_operation_duration_seconds", "")
+                               .replace("by (le, )", "by (le)")))
+            .with_panel(single("Runs in flight", "short", f"sum(autogen_runs_active{{{TEAM}}})"))
+            .with_panel(series("Tokens per hour", "short",
+                               prom(f"sum by (gen_ai_token_type) (rate(gen_ai_client_token_usage_sum{{{SEL}}}"
+                                    "[$__rate_interval])) * 3600", "{{gen_ai_token_type}}")))
+            .with_panel(series("Cost per hour (USD)", "currencyUSD",
+                               prom(f"sum by (gen_ai_workflow_name) (rate({COST}[$__rate_interval])) * 3600",
+                                    "{{gen_ai_workflow_name}}")))
+            .with_panel(top("Top models by cost", "currencyUSD",
+                            f"topk(5, sum by (gen_ai_request_model) (increase({COST}[$__range])))"))
+            .with_panel(top("Top agents by cost", "currencyUSD",
+                            f"topk(5, sum by (gen_ai_agent_name) (increase({COST}[$__range])))"))
+            .with_panel(top("Top tools by calls", "short",
+                            "topk(5, sum by (gen_ai_tool_name) "
+                            f"(increase(gen_ai_execute_tool_duration_seconds_count{{{TEAM}}}[$__range])))")))
+
+
+def waterfall() -> dashboard.Dashboard:
+    workflow = 'span.gen_ai.operation.name="invoke_workflow" && resource.service.name=~"$service" ' \
+               '&& span.gen_ai.workflow.name=~"$team"'
+    return (base("autogen-waterfall", "AutoGen / Conversation waterfall",
+                 "Find team runs by team, agent and status; open one to see its waterfall.", with_tempo=True)
+            .with_panel(traceql("Team runs", "{" + workflow + "}"))
+            .with_panel(traceql("Failed team runs", "{" + workflow + " && status=error}", width=12))
+            .with_panel(traceql("Runs with loop detections",
+                                "{" + workflow + ' && event:name="autogen.loop_detected"}', width=12))
+            .with_panel(traceql("Slow model calls (> 10s)",
+                                '{span.gen_ai.operation.name="chat" && resource.service.name=~"$service" '
+                                "&& duration > 10s}", width=12))
+            .with_panel(traceql("Failed tool calls",
+                                '{span.gen_ai.operation.name="execute_tool" && resource.service.name=~"$service" '
+                                "&& status=error}", width=12)))
+
+
+def latency() -> dashboard.Dashboard:
+    chat = "gen_ai_client_operation_duration_seconds"
+    return (base("autogen-latency", "AutoGen / Latency", "Percentiles of model calls, tools, agent turns and runs.")
+            .with_panel(series("Model call latency by model", "s",
+                               prom(quantile(0.5, chat, "gen_ai_request_model"), "p50 {{gen_ai_request_model}}"),
+                               prom(quantile(0.95, chat, "gen_ai_request_model"), "p95 {{gen_ai_request_model}}")))
+            .with_panel(series("Time to first chunk (streaming) p95", "s",
+                               prom(quantile(0.95, "gen_ai_client_operation_time_to_first_chunk_seconds",
+                                             "gen_ai_request_model"), "{{gen_ai_request_model}}")))
+            .with_panel(series("Tool latency p95", "s",
+                               prom(quantile(0.95, "gen_ai_execute_tool_duration_seconds", "gen_ai_tool_name", TEAM),
+                                    "{{gen_ai_tool_name}}")))
+            .with_panel(series("Agent turn latency p95", "s",
+                               prom(quantile(0.95, "gen_ai_invoke_agent_duration_seconds", "gen_ai_agent_name", TEAM),
+                                    "{{gen_ai_agent_name}}")))
+            .with_panel(series("Team run duration p95", "s",
+                               prom(quantile(0.95, "gen_ai_workflow_duration_seconds", "gen_ai_workflow_name", TEAM),
+                                    "{{gen_ai_workflow_name}}"), width=24)))
+
+
+def tokens_and_cost() -> dashboard.Dashboard:
+    tokens = "gen_ai_client_token_usage_sum"
+    return (base("autogen-tokens-cost", "AutoGen / Tokens & cost", "Tokens and dollars by model, agent, team.")
+            .with_panel(series("Tokens by model and type", "short",
+                               prom(f"sum by (gen_ai_request_model, gen_ai_token_type) "
+                                    f"(increase({tokens}{{{TEAM}}}[$__rate_interval]))",
+                                    "{{gen_ai_request_model}} {{gen_ai_token_type}}")))
+            .with_panel(series("Tokens by agent", "short",
+                               prom(f"sum by (gen_ai_agent_name) (increase({tokens}{{{TEAM}}}[$__rate_interval]))",
+                                    "{{gen_ai_agent_name}}")))
+            .with_panel(series("Cost by model (USD)", "currencyUSD",
+                               prom("sum by (gen_ai_request_model) "
+                                    f"(increase(autogen_cost_total{{{TEAM}}}[$__rate_interval]))",
+                                    "{{gen_ai_request_model}}")))
+            .with_panel(series("Cost by team (USD)", "currencyUSD",
+                               prom("sum by (gen_ai_workflow_name) "
+                                    f"(increase(autogen_cost_total{{{TEAM}}}[$__rate_interval]))",
+                                    "{{gen_ai_workflow_name}}")))
+            .with_panel(series("Cost per run (p50 / p95, USD)", "currencyUSD",
+                               prom(quantile(0.5, "autogen_run_cost", "gen_ai_workflow_name", TEAM),
+                                    "p50 {{gen_ai_workflow_name}}"),
+                               prom(quantile(0.95, "autogen_run_cost", "gen_ai_workflow_name", TEAM),
+                                    "p95 {{gen_ai_workflow_name}}")))
+            .with_panel(series("Turns per run p95", "short",
+                               prom(quantile(0.95, "autogen_run_turns", "gen_ai_workflow_name", TEAM),
+                                    "{{gen_ai_workflow_name}}"))))
+
+
+DASHBOARDS = {"autogen-overview.json": overview, "autogen-waterfall.json": waterfall,
+              "autogen-latency.json": latency, "autogen-tokens-cost.json": tokens_and_cost}
+
+
+def render() -> dict[str, str]:
+    return {name: JSONEncoder(sort_keys=True, indent=2).encode(build().build()) + "\n"
+            for name, build in DASHBOARDS.items()}
+
+
+def main() -> int:
+    OUT.mkdir(exist_ok=True)
+    for name, text in render().items():
+        json.loads(text)
+        (OUT / name).write_text(text)
+        print(f"wrote {OUT / name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

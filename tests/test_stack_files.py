@@ -1,0 +1,74 @@
+"""The shipped stack files: dashboards regenerate to the committed JSON and only use
+datasource variables; Compose pins the agreed images safely; provisioning escapes `$`."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DASHBOARDS = ROOT / "grafana" / "dashboards"
+
+
+def test_dashboards_regenerate_to_the_committed_json():
+    pytest.importorskip("grafana_foundation_sdk")
+    sys.path.insert(0, str(ROOT / "grafana"))
+    from generate import render
+
+    rendered = render()
+    assert sorted(rendered) == sorted(p.name for p in DASHBOARDS.glob("*.json"))
+    for name, text in rendered.items():
+        assert (DASHBOARDS / name).read_text() == text, f"{name} is stale: run python grafana/generate.py"
+
+
+def all_targets(board: dict) -> list[dict]:
+    return [t for panel in board["panels"] for t in panel.get("targets", [])]
+
+
+@pytest.mark.parametrize("path", sorted(DASHBOARDS.glob("*.json")), ids=lambda p: p.name)
+def test_dashboards_use_datasource_variables_and_have_service_and_team(path):
+    board = json.loads(path.read_text())
+    names = {v["name"] for v in board["templating"]["list"]}
+    assert {"datasource", "service", "team"} <= names
+    for panel in board["panels"]:
+        assert panel["datasource"]["uid"] in ("${datasource}", "${tempo}"), panel["title"]
+    for target in all_targets(board):
+        assert target["datasource"]["uid"] in ("${datasource}", "${tempo}")
+        query = target.get("expr") or target.get("query")
+        assert (query and "$service" in query) or "topk" in query or "$team" in query
+
+
+def test_compose_pins_images_binds_loopback_and_keeps_secrets_out():
+    compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.yaml").read_text())
+    images = {name: svc["image"] for name, svc in compose["services"].items()}
+    assert images == {"collector": "otel/opentelemetry-collector-contrib:0.159.0", "tempo": "grafana/tempo:3.0.3",
+                      "prometheus": "prom/prometheus:v3.14.0", "grafana": "grafana/grafana:13.2.0"}
+    for name, svc in compose["services"].items():
+        for port in svc.get("ports", []):
+            assert port.startswith("127.0.0.1:"), (name, port)
+    grafana = compose["services"]["grafana"]["environment"]
+    assert grafana["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
+    assert grafana["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"
+    assert set(compose["volumes"]) == {"tempo-data", "prometheus-data", "grafana-data"}
+    assert not (ROOT / "deploy" / ".env").exists()
+
+
+def test_provisioning_escapes_dollar_signs():
+    text = (ROOT / "grafana" / "provisioning" / "datasources" / "datasources.yaml").read_text()
+    assert re.search(r"(?<!\$)\$__tags", text) is None
+    assert "$$__tags" in text
+    data = yaml.safe_load(text)
+    uids = {d["uid"] for d in data["datasources"]}
+    assert uids == {"autogen-prometheus", "autogen-tempo"}
+
+
+def test_collector_config_uses_current_component_names():
+    config = yaml.safe_load((ROOT / "deploy" / "otel-collector.yaml").read_text())
+    assert set(config["exporters"]) == {"otlp_grpc/tempo", "otlp_http/prometheus"}
+    assert config["service"]["pipelines"]["traces"]["processors"][0] == "memory_limiter"
+    assert config["service"]["pipelines"]["traces"]["processors"][-1] == "batch"
