@@ -15,7 +15,7 @@ class _Service(trace_service_pb2_grpc.TraceServiceServicer):
     def __init__(self, sink: OTLPGrpcSink) -> None:
         self.sink = sink
 
-    def Export(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC method name
+    def Export(self, request: Any, context: Any) -> Any:
         with self.sink.lock:
             for resource_spans in request.resource_spans:
                 resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
