@@ -9,6 +9,7 @@ from opentelemetry.trace import SpanKind
 from .. import content
 from .. import semconv as sc
 from ..families import FamilyPatch
+from ..hooks import SpanHooks
 from ..scopes import Scope
 from ..telemetry import Telemetry, error_type
 from ..wrappers import coroutine_wrapper, stream_wrapper
@@ -22,11 +23,8 @@ def message_text(message: Any) -> str:
     return content.safe_text(getattr(message, "content", ""))
 
 
-class AgentHooks:
+class AgentHooks(SpanHooks):
     site = "agent turn"
-
-    def __init__(self, telemetry: Telemetry) -> None:
-        self.t = telemetry
 
     def start(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Scope | None:
         current, run = self.t.registry.current()
@@ -54,10 +52,6 @@ class AgentHooks:
                                           [content.chat_message_parts(m) for m in messages or ()]})
         return scope
 
-    def item(self, scope: Scope, item: Any) -> None:
-        scope.items += 1
-        scope.last_item = item
-
     def finish(self, scope: Scope, result: Any) -> None:
         response = result if result is not None else scope.last_item
         try:
@@ -66,14 +60,6 @@ class AgentHooks:
                 self._observe_response(scope, chat_message)
         finally:
             self._end(scope, None)
-
-    def fail(self, scope: Scope, exc: BaseException) -> None:
-        self._end(scope, exc)
-
-    def abandon(self, scope: Scope) -> None:
-        if scope.span is not None:
-            scope.span.set_attribute(sc.AUTOGEN_STREAM_ABANDONED, True)
-        self._end(scope, None)
 
     def _observe_response(self, scope: Scope, message: Any) -> None:
         span = scope.span

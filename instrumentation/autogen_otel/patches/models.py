@@ -13,6 +13,7 @@ from opentelemetry.trace import SpanKind
 from .. import content
 from .. import semconv as sc
 from ..families import FamilyPatch
+from ..hooks import SpanHooks
 from ..scopes import Scope, Usage
 from ..telemetry import Telemetry, error_type
 from ..wrappers import coroutine_wrapper, stream_wrapper
@@ -89,11 +90,11 @@ def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: str) -
     return args[index] if len(args) > index else None
 
 
-class ChatHooks:
+class ChatHooks(SpanHooks):
     site = "model call"
 
     def __init__(self, telemetry: Telemetry, streaming: bool) -> None:
-        self.t = telemetry
+        super().__init__(telemetry)
         self.streaming = streaming
 
     def start(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Scope | None:
@@ -143,8 +144,7 @@ class ChatHooks:
     def item(self, scope: Scope, item: Any) -> None:
         if scope.first_item_at is None:
             scope.first_item_at = time.perf_counter()
-        scope.items += 1
-        scope.last_item = item
+        super().item(scope, item)
 
     def finish(self, scope: Scope, result: Any) -> None:
         try:
@@ -153,14 +153,6 @@ class ChatHooks:
                 self._observe_result(scope, result)
         finally:
             self._end(scope, None)
-
-    def fail(self, scope: Scope, exc: BaseException) -> None:
-        self._end(scope, exc)
-
-    def abandon(self, scope: Scope) -> None:
-        if scope.span is not None:
-            scope.span.set_attribute(sc.AUTOGEN_STREAM_ABANDONED, True)
-        self._end(scope, None)
 
     def _observe_result(self, scope: Scope, result: Any) -> None:
         span = scope.span

@@ -12,6 +12,7 @@ from .. import content
 from .. import semconv as sc
 from ..families import FamilyPatch
 from ..health import stop_category
+from ..hooks import SpanHooks
 from ..scopes import Scope
 from ..telemetry import Telemetry, error_type
 from ..wrappers import coroutine_wrapper, stream_wrapper
@@ -29,11 +30,11 @@ def participant_names(team: Any) -> list[str]:
     return [content.safe_text(getattr(p, "name", "?")) for p in participants]
 
 
-class TeamHooks:
+class TeamHooks(SpanHooks):
     site = "team run"
 
     def __init__(self, telemetry: Telemetry) -> None:
-        self.t = telemetry
+        super().__init__(telemetry)
         # A team keeps its conversation across runs until reset(); one id per conversation.
         self._conversations: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
@@ -73,8 +74,7 @@ class TeamHooks:
         return scope
 
     def item(self, scope: Scope, item: Any) -> None:
-        scope.items += 1
-        scope.last_item = item
+        super().item(scope, item)
         if scope.run is not None and type(item).__name__ != "TaskResult":
             scope.run.messages += 1
 
@@ -93,14 +93,9 @@ class TeamHooks:
         finally:
             self._end(scope, None)
 
-    def fail(self, scope: Scope, exc: BaseException) -> None:
-        self._end(scope, exc)
-
     def abandon(self, scope: Scope) -> None:
         scope.attrs[sc.AUTOGEN_RUN_STOP_CATEGORY] = STOP_ABANDONED
-        if scope.span is not None:
-            scope.span.set_attribute(sc.AUTOGEN_STREAM_ABANDONED, True)
-        self._end(scope, None)
+        super().abandon(scope)
 
     def _end(self, scope: Scope, exc: BaseException | None) -> None:
         try:

@@ -11,6 +11,7 @@ from opentelemetry.trace import SpanKind
 from .. import content
 from .. import semconv as sc
 from ..families import FamilyPatch
+from ..hooks import SpanHooks
 from ..scopes import Scope
 from ..telemetry import Telemetry, error_type
 from ..wrappers import coroutine_wrapper, stream_wrapper
@@ -31,11 +32,11 @@ def _arguments_key(arguments: Any) -> str:
         return content.safe_text(arguments)
 
 
-class ToolHooks:
+class ToolHooks(SpanHooks):
     site = "tool call"
 
     def __init__(self, telemetry: Telemetry, via_workbench: bool) -> None:
-        self.t = telemetry
+        super().__init__(telemetry)
         self.via_workbench = via_workbench
 
     def _describe(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str, Any, Any]:
@@ -75,10 +76,6 @@ class ToolHooks:
             self.t.record_content(scope, {sc.GEN_AI_TOOL_CALL_ARGUMENTS: arguments})
         return scope
 
-    def item(self, scope: Scope, item: Any) -> None:
-        scope.items += 1
-        scope.last_item = item
-
     def finish(self, scope: Scope, result: Any) -> None:
         if scope.span is None:
             return
@@ -99,11 +96,6 @@ class ToolHooks:
                 self.t.mark_error(outer, exc)
             return
         self._end(scope, exc)
-
-    def abandon(self, scope: Scope) -> None:
-        if scope.span is not None:
-            scope.span.set_attribute(sc.AUTOGEN_STREAM_ABANDONED, True)
-            self._end(scope, None)
 
     def _end(self, scope: Scope, exc: BaseException | None) -> None:
         try:

@@ -1,0 +1,34 @@
+"""What every kind of span does the same way once its wrapped call ends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import semconv as sc
+from .scopes import Scope
+from .telemetry import Telemetry
+
+
+class SpanHooks:
+    """Base for the per-kind hooks the wrappers call; subclasses write ``start``, ``finish``, ``_end``."""
+
+    site = "span"
+
+    def __init__(self, telemetry: Telemetry) -> None:
+        self.t = telemetry
+
+    def item(self, scope: Scope, item: Any) -> None:
+        scope.items += 1
+        scope.last_item = item
+
+    def fail(self, scope: Scope, exc: BaseException) -> None:
+        self._end(scope, exc)
+
+    def abandon(self, scope: Scope) -> None:
+        """The consumer stopped iterating (``break``/``aclose``): not an error."""
+        if scope.span is not None:
+            scope.span.set_attribute(sc.AUTOGEN_STREAM_ABANDONED, True)
+            self._end(scope, None)
+
+    def _end(self, scope: Scope, exc: BaseException | None) -> None:
+        raise NotImplementedError
