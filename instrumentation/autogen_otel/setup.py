@@ -103,7 +103,9 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
         protocol = validate_protocol(raw_protocol, setting_p) if endpoint else None
         console = (endpoint is None) if console is None else console
 
-        resource = Resource.create({"service.name": service_name} if service_name else {})
+        # OTEL_SERVICE_NAME, when set, wins over the name given in code (as for every OTel SDK setting).
+        named = service_name and not os.environ.get("OTEL_SERVICE_NAME")
+        resource = Resource.create({"service.name": service_name} if named else {})
         tracer_provider = TracerProvider(resource=resource)
         readers = []
         if endpoint and protocol:

@@ -129,13 +129,32 @@ def run_app(stack: Stack, args: list[str], **env: str) -> subprocess.CompletedPr
     return done
 
 
+# Steady traffic from one long-lived process, as in production: the demo's team (tools, a
+# failing tool, a streamed call, several turns) three times, seconds apart, so every rate()
+# over the exported series sees the counts move.
+TRAFFIC = """
+import asyncio
+from autogen_otel.demo.llm_server import ScriptedLLMServer
+from autogen_otel.demo.scenario import SCRIPT, run
+
+async def main():
+    for _ in range(RUNS):
+        with ScriptedLLMServer(SCRIPT) as server:
+            await run(server.base_url)
+        await asyncio.sleep(2.5)
+
+asyncio.run(main())
+"""
+TRAFFIC_RUNS = 3
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     s = Stack(tmp_path_factory.mktemp("stack"))
     s.start()
     try:
-        # The demo: tools, a failing tool, a streamed call, several turns, exported via configure().
-        run_app(s, [sys.executable, "-m", "autogen_otel.cli", "demo"])
+        run_app(s, [str(Path(sys.executable).parent / "opentelemetry-instrument"), sys.executable, "-c",
+                    TRAFFIC.replace("RUNS", str(TRAFFIC_RUNS))])
         # An unmodified example under zero-code instrumentation.
         run_app(s, [str(Path(sys.executable).parent / "opentelemetry-instrument"), sys.executable,
                     str(ROOT / "examples" / "round_robin_tools.py")])
@@ -167,12 +186,13 @@ def test_shipped_configs_validate_with_the_real_binaries():
 
 def test_traces_reach_tempo_side_as_one_trace_per_run_with_secrets_scrubbed(stack):
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and len({s["trace_id"] for s in stack.sink.spans}) < 2:
+    runs = TRAFFIC_RUNS + 1
+    while time.monotonic() < deadline and len({s["trace_id"] for s in stack.sink.spans}) < runs:
         time.sleep(0.5)
     spans = [s for s in stack.sink.spans if s["resource"].get("service.name") == SERVICE]
     roots = [s for s in spans if not s["parent_id"]]
-    assert sorted(r["name"] for r in roots) == ["invoke_workflow RoundRobinGroupChat"] * 2
-    assert len({s["trace_id"] for s in spans}) == 2
+    assert sorted(r["name"] for r in roots) == ["invoke_workflow RoundRobinGroupChat"] * runs
+    assert len({s["trace_id"] for s in spans}) == runs
     names = {s["name"] for s in spans}
     assert {"invoke_agent researcher", "execute_tool weather_forecast", "chat gpt-4o",
             "execute_tool get_weather"} <= names
