@@ -6,7 +6,7 @@ from typing import Any
 
 from . import semconv as sc
 from .scopes import Scope
-from .telemetry import Telemetry
+from .telemetry import Telemetry, error_type
 
 
 class SpanHooks:
@@ -32,3 +32,14 @@ class SpanHooks:
 
     def _end(self, scope: Scope, exc: BaseException | None) -> None:
         raise NotImplementedError
+
+    def _record_and_close(self, scope: Scope, exc: BaseException | None, histogram: Any,
+                          labels: dict[str, Any]) -> None:
+        """Record the span's duration (with ``error.type`` on failure), then end the span."""
+        try:
+            etype = error_type(exc) if exc is not None else scope.attrs.get(sc.ERROR_TYPE)
+            if etype:
+                labels[sc.ERROR_TYPE] = etype
+            histogram.record(scope.elapsed(), labels)
+        finally:
+            self.t.close(scope, exc)

@@ -11,7 +11,7 @@ from .. import semconv as sc
 from ..families import FamilyPatch
 from ..hooks import SpanHooks
 from ..scopes import Scope
-from ..telemetry import Telemetry, error_type
+from ..telemetry import Telemetry
 from ..wrappers import coroutine_wrapper, stream_wrapper
 
 
@@ -82,13 +82,7 @@ class AgentHooks(SpanHooks):
             self.t.record_content(scope, {sc.GEN_AI_OUTPUT_MESSAGES: [content.chat_message_parts(message)]})
 
     def _end(self, scope: Scope, exc: BaseException | None) -> None:
-        try:
-            labels = self.t.base_labels(scope)
-            if exc is not None:
-                labels[sc.ERROR_TYPE] = error_type(exc)
-            self.t.instruments.agent_duration.record(scope.elapsed(), labels)
-        finally:
-            self.t.close(scope, exc)
+        self._record_and_close(scope, exc, self.t.instruments.agent_duration, self.t.base_labels(scope))
 
 
 class AgentPatch:

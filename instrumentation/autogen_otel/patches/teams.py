@@ -14,7 +14,7 @@ from ..families import FamilyPatch
 from ..health import stop_category
 from ..hooks import SpanHooks
 from ..scopes import Scope
-from ..telemetry import Telemetry, error_type
+from ..telemetry import Telemetry
 from ..wrappers import coroutine_wrapper, stream_wrapper
 
 STOP_ABANDONED = "abandoned"
@@ -98,13 +98,7 @@ class TeamHooks(SpanHooks):
         super().abandon(scope)
 
     def _end(self, scope: Scope, exc: BaseException | None) -> None:
-        try:
-            labels = self.t.run_labels(scope)
-            if exc is not None:
-                labels[sc.ERROR_TYPE] = error_type(exc)
-            self.t.instruments.workflow_duration.record(scope.elapsed(), labels)
-        finally:
-            self.t.close(scope, exc)
+        self._record_and_close(scope, exc, self.t.instruments.workflow_duration, self.t.run_labels(scope))
 
 
 class TeamPatch:

@@ -13,7 +13,7 @@ from .. import semconv as sc
 from ..families import FamilyPatch
 from ..hooks import SpanHooks
 from ..scopes import Scope
-from ..telemetry import Telemetry, error_type
+from ..telemetry import Telemetry
 from ..wrappers import coroutine_wrapper, stream_wrapper
 
 TOOL_ERROR = "tool_error"
@@ -98,14 +98,8 @@ class ToolHooks(SpanHooks):
         self._end(scope, exc)
 
     def _end(self, scope: Scope, exc: BaseException | None) -> None:
-        try:
-            labels = {**self.t.base_labels(scope), sc.GEN_AI_TOOL_NAME: scope.name}
-            etype = error_type(exc) if exc is not None else scope.attrs.get(sc.ERROR_TYPE)
-            if etype:
-                labels[sc.ERROR_TYPE] = etype
-            self.t.instruments.tool_duration.record(scope.elapsed(), labels)
-        finally:
-            self.t.close(scope, exc)
+        labels = {**self.t.base_labels(scope), sc.GEN_AI_TOOL_NAME: scope.name}
+        self._record_and_close(scope, exc, self.t.instruments.tool_duration, labels)
 
 
 def _result_text(result: Any) -> Any:
