@@ -176,3 +176,32 @@ async def test_instrumenting_after_agents_exist(spans, instrument):
     spans.clear()  # AutoGen's own create_agent span, emitted while we were not instrumenting
     await agent.run(task="hi")
     assert tree(spans.get_finished_spans()) == ["invoke_agent early", "  chat"]
+
+
+async def test_azure_openai_client_reports_its_provider(instrument, spans, llm_server):
+    from autogen_ext.models.openai import AzureOpenAIChatCompletionClient
+
+    server = llm_server({"*": [Reply("from azure")]})
+    root = server.base_url.removesuffix("/v1")
+    client = AzureOpenAIChatCompletionClient(azure_endpoint=root, azure_deployment="prod-gpt4o", model="gpt-4o",
+                                             api_version="2024-06-01", api_key="azure-key-not-recorded")
+    result = await AssistantAgent("a", model_client=client).run(task="hi")
+    assert result.messages[-1].content == "from azure"
+    chat = by_name(one_trace(spans), "chat")[0]
+    assert chat.attributes["gen_ai.provider.name"] == "azure.ai.openai"
+    assert chat.attributes["gen_ai.request.model"] == "gpt-4o"
+    assert chat.attributes["server.address"] == "127.0.0.1"
+    assert "azure-key-not-recorded" not in str(dict(chat.attributes))
+
+
+async def test_reasoning_is_captured_as_a_reasoning_part(instrument, spans):
+    from autogen_core.models import CreateResult, RequestUsage
+
+    instrument(capture_content=True)
+    thought = CreateResult(finish_reason="stop", content="42", thought="six times seven",
+                           usage=RequestUsage(prompt_tokens=3, completion_tokens=2), cached=False)
+    await AssistantAgent("a", model_client=ReplayChatCompletionClient([thought])).run(task="6x7?")
+    chat = by_name(one_trace(spans), "chat")[0]
+    output = json.loads(chat.attributes["gen_ai.output.messages"])
+    assert output[0]["parts"][0] == {"type": "reasoning", "content": "six times seven"}
+    assert output[0]["parts"][1] == {"type": "text", "content": "42"}
