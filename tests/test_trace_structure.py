@@ -43,6 +43,7 @@ async def test_round_robin_team_is_one_trace_with_semconv_spans(instrument, span
     assert wa["autogen.run.stop_reason"] == result.stop_reason
     assert wa["autogen.run.messages"] == len(result.messages)
     assert wa["autogen.run.turns"] == 2
+    assert wa["autogen.run.model_calls"] == len(server.exchanges) == 3
 
     planner = by_name(finished, "invoke_agent planner")[0]
     assert planner.kind is SpanKind.INTERNAL

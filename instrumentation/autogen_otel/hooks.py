@@ -18,7 +18,6 @@ class SpanHooks:
         self.t = telemetry
 
     def item(self, scope: Scope, item: Any) -> None:
-        scope.items += 1
         scope.last_item = item
 
     def fail(self, scope: Scope, exc: BaseException) -> None:

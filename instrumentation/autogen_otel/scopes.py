@@ -48,7 +48,6 @@ class RunState:
     model_calls: int = 0
     started: float = field(default_factory=time.monotonic)
     last_activity: float = field(default_factory=time.monotonic)
-    speakers: list[str] = field(default_factory=list)
     root: Scope | None = None
 
     @property
@@ -76,7 +75,6 @@ class Scope:
     attrs: dict[str, Any] = field(default_factory=dict)
     first_item_at: float | None = None
     last_item: Any = None
-    items: int = 0
     ended: bool = False
     owns_run: bool = False
 

@@ -112,6 +112,7 @@ class Telemetry:
             self.instruments.run_cost.record(root.usage.cost_usd, labels)
         if root.span is not None:
             root.span.set_attributes({sc.AUTOGEN_RUN_TURNS: run.turns, sc.AUTOGEN_RUN_MESSAGES: run.messages,
+                                      sc.AUTOGEN_RUN_MODEL_CALLS: run.model_calls,
                                       sc.AUTOGEN_RUN_STOP_CATEGORY: category})
 
     def report_loop(self, scope: Scope, detection: LoopDetection) -> None:

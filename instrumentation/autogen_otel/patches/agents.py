@@ -44,7 +44,6 @@ class AgentHooks(SpanHooks):
                             name=name, new_run=name if run is None else None)
         if scope.run is not None:
             scope.run.turns += 1
-            scope.run.speakers.append(name)
             scope.run.touch()
         if self.t.capturing:
             messages = args[0] if args else kwargs.get("messages", ())
