@@ -61,7 +61,7 @@ class BudgetTermination(TerminationCondition):
         run, prices = _live_run()
         if run is not None and run.root is not None:
             usage = run.usage
-            cost = None if usage.unpriced_calls and not usage.cost_usd else usage.cost_usd
+            cost = usage.cost_usd if usage.cost_known else None
             return cost, usage.input_tokens + usage.output_tokens
         table = self._prices or prices or PriceTable.default()
         tokens = self._fallback_input + self._fallback_output

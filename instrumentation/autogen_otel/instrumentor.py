@@ -71,8 +71,10 @@ class AutoGenInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         self._applied = []
         for name, factory in _patch_classes():
             patch = safely(f"instrumenting {name}", factory, telemetry)
-            if patch is not None and safely(f"instrumenting {name}", patch.apply) is not False:
+            if patch is not None:
+                # Kept even if apply() failed half-way, so uninstrument() removes what it did patch.
                 self._applied.append(patch)
+                safely(f"instrumenting {name}", patch.apply)
 
     def _uninstrument(self, **kwargs: Any) -> None:
         for patch in reversed(getattr(self, "_applied", [])):

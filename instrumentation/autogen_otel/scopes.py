@@ -29,6 +29,11 @@ class Usage:
     cost_usd: float = 0.0
     unpriced_calls: int = 0
 
+    @property
+    def cost_known(self) -> bool:
+        """False when calls so far had no price and nothing was priced: there is no cost to report."""
+        return bool(self.cost_usd) or not self.unpriced_calls
+
     def add(self, other: Usage) -> None:
         self.input_tokens += other.input_tokens
         self.output_tokens += other.output_tokens
@@ -46,7 +51,6 @@ class RunState:
     turns: int = 0
     messages: int = 0
     model_calls: int = 0
-    started: float = field(default_factory=time.monotonic)
     last_activity: float = field(default_factory=time.monotonic)
     root: Scope | None = None
 

@@ -79,7 +79,7 @@ class Telemetry:
             return
         scope.span.set_attributes({sc.GEN_AI_USAGE_INPUT_TOKENS: usage.input_tokens,
                                    sc.GEN_AI_USAGE_OUTPUT_TOKENS: usage.output_tokens})
-        if usage.cost_usd or not usage.unpriced_calls:
+        if usage.cost_known:
             scope.span.set_attribute(sc.AUTOGEN_COST_USD, round(usage.cost_usd, 8))
 
     def roll_up(self, scope: Scope, usage: Usage) -> None:
@@ -108,7 +108,7 @@ class Telemetry:
         self.instruments.runs.add(1, {**labels, sc.AUTOGEN_RUN_STOP_CATEGORY: category})
         self.instruments.run_turns.record(run.turns, labels)
         self.instruments.run_messages.record(run.messages, labels)
-        if root.usage.cost_usd or not root.usage.unpriced_calls:
+        if root.usage.cost_known:
             self.instruments.run_cost.record(root.usage.cost_usd, labels)
         if root.span is not None:
             root.span.set_attributes({sc.AUTOGEN_RUN_TURNS: run.turns, sc.AUTOGEN_RUN_MESSAGES: run.messages,

@@ -31,6 +31,13 @@ class Hooks(Protocol):
     def abandon(self, scope: Scope) -> None: ...
 
 
+def call_arg(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: str) -> Any:
+    """A wrapped method's argument, passed by keyword or at ``index`` (``self`` excluded)."""
+    if name in kwargs:
+        return kwargs[name]
+    return args[index] if len(args) > index else None
+
+
 def _attach(scope: Scope) -> object | None:
     if scope.context is None:
         return None

@@ -16,7 +16,7 @@ from ..families import FamilyPatch
 from ..hooks import SpanHooks
 from ..scopes import Scope, Usage
 from ..telemetry import Telemetry, error_type
-from ..wrappers import coroutine_wrapper, stream_wrapper
+from ..wrappers import call_arg, coroutine_wrapper, stream_wrapper
 
 # Client class name -> gen_ai.provider.name (semconv well-known values where one exists).
 _PROVIDERS = {
@@ -84,12 +84,6 @@ def server_address(client: Any) -> tuple[str | None, int | None]:
     return parts.hostname, port
 
 
-def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: str) -> Any:
-    if name in kwargs:
-        return kwargs[name]
-    return args[index] if len(args) > index else None
-
-
 class ChatHooks(SpanHooks):
     site = "model call"
 
@@ -116,7 +110,7 @@ class ChatHooks(SpanHooks):
             attrs[sc.SERVER_ADDRESS] = host
             if port:
                 attrs[sc.SERVER_PORT] = port
-        params = {**create_args(client), **(_arg(args, kwargs, 4, "extra_create_args") or {})}
+        params = {**create_args(client), **(call_arg(args, kwargs, 4, "extra_create_args") or {})}
         for key, attr, kind in (("temperature", sc.GEN_AI_REQUEST_TEMPERATURE, float),
                                 ("max_tokens", sc.GEN_AI_REQUEST_MAX_TOKENS, int),
                                 ("max_completion_tokens", sc.GEN_AI_REQUEST_MAX_TOKENS, int)):
@@ -131,8 +125,8 @@ class ChatHooks(SpanHooks):
             scope.run.model_calls += 1
             scope.run.touch()
         if self.t.capturing:
-            messages = _arg(args, kwargs, 0, "messages") or ()
-            tools = _arg(args, kwargs, 1, "tools") or ()
+            messages = call_arg(args, kwargs, 0, "messages") or ()
+            tools = call_arg(args, kwargs, 1, "tools") or ()
             system, others = content.input_messages(messages)
             self.t.record_content(scope, {
                 sc.GEN_AI_INPUT_MESSAGES: others,

@@ -14,15 +14,9 @@ from ..families import FamilyPatch
 from ..hooks import SpanHooks
 from ..scopes import Scope
 from ..telemetry import Telemetry
-from ..wrappers import coroutine_wrapper, stream_wrapper
+from ..wrappers import call_arg, coroutine_wrapper, stream_wrapper
 
 TOOL_ERROR = "tool_error"
-
-
-def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: str) -> Any:
-    if name in kwargs:
-        return kwargs[name]
-    return args[index] if len(args) > index else None
 
 
 def _arguments_key(arguments: Any) -> str:
@@ -41,14 +35,14 @@ class ToolHooks(SpanHooks):
 
     def _describe(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str, Any, Any]:
         if self.via_workbench:
-            name = content.safe_text(_arg(args, kwargs, 0, "name"))
+            name = content.safe_text(call_arg(args, kwargs, 0, "name"))
             tool = next((t for t in getattr(instance, "_tools", None) or () if getattr(t, "name", None) == name),
                         None)
             description = getattr(tool, "description", "") if tool is not None else ""
-            return name, description, _arg(args, kwargs, 1, "arguments"), _arg(args, kwargs, 3, "call_id")
+            return name, description, call_arg(args, kwargs, 1, "arguments"), call_arg(args, kwargs, 3, "call_id")
         return (content.safe_text(getattr(instance, "name", type(instance).__name__)),
-                getattr(instance, "description", ""), _arg(args, kwargs, 0, "args"),
-                _arg(args, kwargs, 2, "call_id"))
+                getattr(instance, "description", ""), call_arg(args, kwargs, 0, "args"),
+                call_arg(args, kwargs, 2, "call_id"))
 
     def start(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Scope | None:
         current, run = self.t.registry.current()
