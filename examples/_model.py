@@ -1,4 +1,4 @@
-"""Model client for the examples: OpenAI when OPENAI_API_KEY is set, else a local scripted
+"""Models for the examples: OpenAI when OPENAI_API_KEY is set, else a local scripted
 OpenAI-compatible server on loopback (so every example runs offline). No tracing code here."""
 
 from __future__ import annotations
@@ -6,23 +6,39 @@ from __future__ import annotations
 import atexit
 import os
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from autogen_ext.models.openai import OpenAIChatCompletionClient
 from autogen_otel.demo.llm_server import Reply, ScriptedLLMServer
 
 _server: ScriptedLLMServer | None = None
 
 
-def model_client(offline_script: Mapping[str, Sequence[Reply]], model: str = "gpt-4o-mini",
-                 **kwargs: object) -> OpenAIChatCompletionClient:
+def offline_base_url(offline_script: Mapping[str, Sequence[Reply]]) -> str:
     global _server
-    if os.environ.get("OPENAI_API_KEY"):
-        return OpenAIChatCompletionClient(model=model, **kwargs)  # type: ignore[arg-type]
     if _server is None:
         _server = ScriptedLLMServer(offline_script).start()
         atexit.register(_server.stop)
-    return OpenAIChatCompletionClient(model=model, base_url=_server.base_url, api_key="offline",  # type: ignore[arg-type]
-                                      **kwargs)
+    return _server.base_url
 
 
-__all__ = ["Reply", "model_client"]
+def model_client(offline_script: Mapping[str, Sequence[Reply]], model: str = "gpt-4o-mini",
+                 **kwargs: object) -> Any:
+    """An AgentChat ``OpenAIChatCompletionClient``."""
+    from autogen_ext.models.openai import OpenAIChatCompletionClient
+
+    if os.environ.get("OPENAI_API_KEY"):
+        return OpenAIChatCompletionClient(model=model, **kwargs)  # type: ignore[arg-type]
+    return OpenAIChatCompletionClient(model=model, base_url=offline_base_url(offline_script),  # type: ignore[arg-type]
+                                      api_key="offline", **kwargs)
+
+
+def llm_config(offline_script: Mapping[str, Sequence[Reply]], model: str = "gpt-4o-mini") -> dict[str, Any]:
+    """An AG2 Classic ``llm_config`` (``config_list`` with one entry; AG2's disk cache off)."""
+    if os.environ.get("OPENAI_API_KEY"):
+        entry = {"model": model, "api_key": os.environ["OPENAI_API_KEY"]}
+    else:
+        entry = {"model": model, "base_url": offline_base_url(offline_script), "api_key": "offline"}
+    return {"config_list": [entry], "cache_seed": None}
+
+
+__all__ = ["Reply", "llm_config", "model_client"]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from autogen_otel import AutoGenInstrumentor
+from autogen_otel import AG2Instrumentor, AutoGenInstrumentor
 from autogen_otel.demo.llm_server import Reply, ScriptedLLMServer
 from opentelemetry import trace
 from opentelemetry.sdk.metrics import MeterProvider
@@ -36,13 +36,11 @@ def metric_reader() -> InMemoryMetricReader:
     return InMemoryMetricReader()
 
 
-@pytest.fixture
-def instrument(spans: InMemorySpanExporter, metric_reader: InMemoryMetricReader) -> Iterator[Any]:
-    """Instrument with the test providers; ``instrument(**settings)`` to re-instrument with options."""
-    instrumentor = AutoGenInstrumentor()
-    meter_provider = MeterProvider(metric_readers=[metric_reader])
+def _instrumented(instrumentor: Any, reader: InMemoryMetricReader) -> Iterator[Any]:
+    """``apply(**settings)`` (re-)instruments with the test providers; uninstrumented afterwards."""
+    meter_provider = MeterProvider(metric_readers=[reader])
 
-    def apply(**settings: Any) -> AutoGenInstrumentor:
+    def apply(**settings: Any) -> Any:
         instrumentor.uninstrument()
         instrumentor.instrument(tracer_provider=_PROVIDER, meter_provider=meter_provider, **settings)
         return instrumentor
@@ -51,6 +49,18 @@ def instrument(spans: InMemorySpanExporter, metric_reader: InMemoryMetricReader)
     yield apply
     instrumentor.uninstrument()
     meter_provider.shutdown()
+
+
+@pytest.fixture
+def instrument(spans: InMemorySpanExporter, metric_reader: InMemoryMetricReader) -> Iterator[Any]:
+    """AgentChat's instrumentor; ``instrument(**settings)`` to re-instrument with options."""
+    yield from _instrumented(AutoGenInstrumentor(), metric_reader)
+
+
+@pytest.fixture
+def instrument_ag2(spans: InMemorySpanExporter, metric_reader: InMemoryMetricReader) -> Iterator[Any]:
+    """AG2 Classic's instrumentor; ``instrument_ag2(**settings)`` to re-instrument with options."""
+    yield from _instrumented(AG2Instrumentor(), metric_reader)
 
 
 @pytest.fixture

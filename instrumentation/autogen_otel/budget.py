@@ -15,6 +15,7 @@ from autogen_agentchat.base import TerminatedException, TerminationCondition
 from autogen_agentchat.messages import StopMessage
 
 from .pricing import PriceTable
+from .spend import SpendLimit
 
 __all__ = ["BudgetTermination"]
 
@@ -38,12 +39,7 @@ class BudgetTermination(TerminationCondition):
 
     def __init__(self, max_cost_usd: float | None = None, max_tokens: int | None = None,
                  model: str | None = None, prices: PriceTable | None = None) -> None:
-        if max_cost_usd is None and max_tokens is None:
-            raise ValueError("BudgetTermination needs max_cost_usd and/or max_tokens")
-        if max_cost_usd is not None and max_cost_usd < 0:
-            raise ValueError(f"max_cost_usd must be >= 0, got {max_cost_usd}")
-        if max_tokens is not None and max_tokens < 0:
-            raise ValueError(f"max_tokens must be >= 0, got {max_tokens}")
+        self._limit = SpendLimit(max_cost_usd, max_tokens)
         self.max_cost_usd = max_cost_usd
         self.max_tokens = max_tokens
         self.model = model
@@ -76,12 +72,7 @@ class BudgetTermination(TerminationCondition):
             if usage is not None:
                 self._fallback_input += usage.prompt_tokens
                 self._fallback_output += usage.completion_tokens
-        cost, tokens = self.spent()
-        reason = None
-        if self.max_cost_usd is not None and cost is not None and cost >= self.max_cost_usd:
-            reason = f"Cost budget of ${self.max_cost_usd:.4f} reached: ${cost:.4f} spent"
-        elif self.max_tokens is not None and tokens >= self.max_tokens:
-            reason = f"Token budget of {self.max_tokens} reached: {tokens} tokens used"
+        reason = self._limit.breach(*self.spent())
         if reason is None:
             return None
         self._terminated = True

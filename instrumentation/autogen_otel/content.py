@@ -177,3 +177,28 @@ def chat_message_parts(message: Any) -> dict[str, Any]:
     if source:
         converted["name"] = source
     return converted
+
+
+def openai_message(message: Any) -> dict[str, Any]:
+    """An OpenAI-format message dict (AG2 Classic's chat history) as a semconv message."""
+    if not isinstance(message, Mapping):
+        return {"role": "user", "parts": _content_parts(message)}
+    role = safe_text(message.get("role") or "user")
+    parts: list[dict[str, Any]] = []
+    if role in ("tool", "function"):
+        parts.append({"type": "tool_call_response", "id": message.get("tool_call_id"),
+                      "response": message.get("content")})
+    elif message.get("content") is not None:
+        parts.extend(_content_parts(message.get("content")))
+    for call in message.get("tool_calls") or ():
+        function = call.get("function") or {} if isinstance(call, Mapping) else {}
+        parts.append({"type": "tool_call", "id": call.get("id") if isinstance(call, Mapping) else None,
+                      "name": function.get("name"), "arguments": _parse_arguments(function.get("arguments"))})
+    for response in message.get("tool_responses") or ():
+        if isinstance(response, Mapping):
+            parts.append({"type": "tool_call_response", "id": response.get("tool_call_id"),
+                          "response": response.get("content")})
+    converted: dict[str, Any] = {"role": "tool" if role == "function" else role, "parts": parts}
+    if message.get("name"):
+        converted["name"] = safe_text(message["name"])
+    return converted

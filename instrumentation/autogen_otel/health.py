@@ -15,10 +15,12 @@ STOP_ERROR = "error"
 STOP_CANCELLED = "cancelled"
 STOP_OTHER = "other"
 
-# Matched against the stop reason AgentChat's termination conditions write.
+# Matched against the stop reason AgentChat's termination conditions write, and the termination
+# reasons of AG2 Classic (max_turns, max_round and max_consecutive_auto_reply are turn limits;
+# is_termination_msg is the text-mention check).
 _STOP_CATEGORIES = (
     (re.compile(r"Maximum number of messages", re.I), "max_messages"),
-    (re.compile(r"Maximum number of turns", re.I), "max_turns"),
+    (re.compile(r"Maximum number of turns|Maximum (turns|rounds) \(|consecutive auto-replies", re.I), "max_turns"),
     (re.compile(r"budget", re.I), "budget"),
     (re.compile(r"Token usage", re.I), "token_limit"),
     (re.compile(r"Text '.*' mentioned", re.I | re.S), "text_mention"),
@@ -28,6 +30,9 @@ _STOP_CATEGORIES = (
     (re.compile(r"Function '.*' was executed", re.I | re.S), "function_call"),
     (re.compile(r"answered|Text message received", re.I), "source_match"),
     (re.compile(r"Stop message received", re.I), "stop_message"),
+    (re.compile(r"Termination message condition", re.I), "text_mention"),
+    (re.compile(r"User requested to end", re.I), "external"),
+    (re.compile(r"No reply generated", re.I), STOP_COMPLETED),
     (re.compile(r"complete", re.I), STOP_COMPLETED),
 )
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from opentelemetry.trace import SpanKind
+
 from . import semconv as sc
-from .scopes import Scope
+from .scopes import Scope, Usage
 from .telemetry import Telemetry, error_type
 
 
@@ -40,5 +44,87 @@ class SpanHooks:
             if etype:
                 labels[sc.ERROR_TYPE] = etype
             histogram.record(scope.elapsed(), labels)
+        finally:
+            self.t.close(scope, exc)
+
+
+class ChatSpanHooks(SpanHooks):
+    """``chat`` spans of any framework: usage, cost, token/duration metrics, time to first chunk."""
+
+    def open_chat(self, span_name: str, attrs: Mapping[str, Any], owner: Any, provider: str, model: str | None,
+                  parent: Scope | None = None) -> Scope:
+        scope = self.t.open("chat", span_name, SpanKind.CLIENT, attrs, owner=owner, name=model or "", parent=parent)
+        scope.attrs[sc.GEN_AI_PROVIDER_NAME] = provider
+        scope.attrs[sc.GEN_AI_REQUEST_MODEL] = model or ""
+        if scope.run is not None:
+            scope.run.model_calls += 1
+            scope.run.touch()
+        return scope
+
+    def item(self, scope: Scope, item: Any) -> None:
+        if scope.first_item_at is None:
+            scope.first_item_at = time.perf_counter()
+        super().item(scope, item)
+
+    def record_response(self, scope: Scope, *, input_tokens: int, output_tokens: int, cached_tokens: int,
+                        response_model: str | None, response_id: str | None, finish_reasons: Sequence[str],
+                        served_from_cache: bool) -> None:
+        """Response attributes, cost (from our price table), the roll-up into agent and run, metrics."""
+        span = scope.span
+        assert span is not None
+        attrs: dict[str, Any] = {
+            sc.GEN_AI_USAGE_INPUT_TOKENS: input_tokens,
+            sc.GEN_AI_USAGE_OUTPUT_TOKENS: output_tokens,
+            sc.GEN_AI_RESPONSE_FINISH_REASONS: list(finish_reasons),
+        }
+        if cached_tokens:
+            attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cached_tokens
+        if response_model:
+            attrs[sc.GEN_AI_RESPONSE_MODEL] = response_model
+        if response_id:
+            attrs[sc.GEN_AI_RESPONSE_ID] = response_id
+        if served_from_cache:
+            attrs[sc.AUTOGEN_RESPONSE_CACHED] = True
+        span.set_attributes(attrs)
+        scope.attrs[sc.GEN_AI_RESPONSE_MODEL] = response_model or ""
+
+        priced_model = response_model or scope.attrs.get(sc.GEN_AI_REQUEST_MODEL)
+        # A response served from the framework's cache cost nothing.
+        cost = 0.0 if served_from_cache else self.t.prices.cost(priced_model, input_tokens, output_tokens,
+                                                                cached_tokens)
+        if cost is not None:
+            span.set_attribute(sc.AUTOGEN_COST_USD, round(cost, 8))
+        self.t.roll_up(scope, Usage(input_tokens, output_tokens, cached_tokens, cost or 0.0, 1 if cost is None else 0))
+        if scope.run is not None:
+            scope.run.touch()
+
+        labels = self._labels(scope)
+        token_hist = self.t.instruments.token_usage
+        token_hist.record(input_tokens, {**labels, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_INPUT})
+        token_hist.record(output_tokens, {**labels, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_OUTPUT})
+        if cost:
+            self.t.instruments.cost.add(cost, labels)
+
+    def _labels(self, scope: Scope) -> dict[str, str]:
+        labels = {
+            sc.GEN_AI_OPERATION_NAME: sc.OP_CHAT,
+            sc.GEN_AI_PROVIDER_NAME: scope.attrs.get(sc.GEN_AI_PROVIDER_NAME, ""),
+            sc.GEN_AI_REQUEST_MODEL: scope.attrs.get(sc.GEN_AI_REQUEST_MODEL, ""),
+            **self.t.base_labels(scope),
+        }
+        if scope.attrs.get(sc.GEN_AI_RESPONSE_MODEL):
+            labels[sc.GEN_AI_RESPONSE_MODEL] = scope.attrs[sc.GEN_AI_RESPONSE_MODEL]
+        return labels
+
+    def _end(self, scope: Scope, exc: BaseException | None) -> None:
+        try:
+            labels = self._labels(scope)
+            if exc is not None:
+                labels[sc.ERROR_TYPE] = error_type(exc)
+            self.t.instruments.operation_duration.record(scope.elapsed(), labels)
+            if scope.first_item_at is not None and scope.span is not None:
+                ttfc = scope.first_item_at - scope.started
+                scope.span.set_attribute(sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttfc)
+                self.t.instruments.time_to_first_chunk.record(ttfc, labels)
         finally:
             self.t.close(scope, exc)

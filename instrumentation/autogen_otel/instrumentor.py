@@ -1,18 +1,25 @@
-"""``AutoGenInstrumentor``: the entry point, under ``opentelemetry-instrument`` or in code."""
+"""The entry points, under ``opentelemetry-instrument`` or in code: ``AutoGenInstrumentor`` for
+Microsoft AutoGen AgentChat, ``AG2Instrumentor`` for AG2 Classic (``import autogen``).
+
+Both share one base: settings, prices, tracer and meter, the patch table and its removal.
+Each family is instrumented only where it is installed; the other's absence changes nothing.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
+from opentelemetry.instrumentation.dependencies import DependencyConflict, get_dependency_conflicts
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.metrics import get_meter
 from opentelemetry.trace import get_tracer
 
 from .config import load_settings
 from .failopen import safely
-from .package import _instruments
+from .package import _instruments_ag2, _instruments_agentchat
 from .pricing import PriceTable
 from .telemetry import Telemetry
 from .version import __version__
@@ -20,56 +27,34 @@ from .version import __version__
 logger = logging.getLogger(__name__)
 
 SCHEMA_URL = "https://opentelemetry.io/schemas/1.41.1"
+_SETTINGS = ("capture_content", "max_attribute_length", "runtime_spans", "loop_threshold", "prices_file")
+
+PatchTable = list[tuple[str, Callable[[Telemetry], Any]]]
 
 
-def _patch_classes() -> list[tuple[str, Any]]:
-    """(name, factory) of every patch; imported lazily so a missing optional part skips only itself."""
-    from .patches.agents import AgentPatch
-    from .patches.models import ModelPatch
-    from .patches.runtime import RuntimePatch
-    from .patches.teams import TeamPatch
-    from .patches.tools import ToolPatch
+class _FamilyInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+    """What both families share; subclasses name their module, scope and patch table."""
 
-    patches: list[tuple[str, Any]] = [
-        ("runtime", lambda t: RuntimePatch(t.settings.runtime_spans, t.settings.capture.enabled)),
-        ("teams", TeamPatch),
-        ("agents", AgentPatch),
-        ("model clients", ModelPatch),
-        ("tools", ToolPatch),
-    ]
-    try:
-        from .patches.openai_sdk import OpenAIResponsePatch
-    except ImportError:  # openai not installed: AutoGen's OpenAI client is not in use either
-        pass
-    else:
-        patches.append(("openai responses", OpenAIResponsePatch))
-    return patches
-
-
-class AutoGenInstrumentor(BaseInstrumentor):  # type: ignore[misc]
-    """Traces AutoGen AgentChat teams, agents, model clients and tools; records GenAI metrics.
-
-    ``instrument(tracer_provider=..., meter_provider=..., capture_content=..., runtime_spans=...,
-    loop_threshold=..., max_attribute_length=..., prices_file=...)``; every keyword is
-    optional and defaults to the environment (see ``autogen_otel.config``).
-    """
-
+    _module = ""  # the framework's import name; nothing is patched when it is absent
+    _scope = __name__
     _telemetry: Telemetry | None = None
     _applied: list[Any]
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        return _instruments
+    def _patches(self, telemetry: Telemetry) -> PatchTable:
+        raise NotImplementedError
 
     def _instrument(self, **kwargs: Any) -> None:
-        settings = load_settings(**{k: kwargs.get(k) for k in (
-            "capture_content", "max_attribute_length", "runtime_spans", "loop_threshold", "prices_file")})
-        tracer = get_tracer(__name__, __version__, kwargs.get("tracer_provider"), schema_url=SCHEMA_URL)
-        meter = get_meter(__name__, __version__, kwargs.get("meter_provider"), schema_url=SCHEMA_URL)
-        prices = PriceTable.default(settings.prices_file)
-        telemetry = Telemetry(tracer, meter, settings, prices)
-        self._telemetry = telemetry
         self._applied = []
-        for name, factory in _patch_classes():
+        # opentelemetry-instrument checked only that *a* family is installed (our instruments-any).
+        if importlib.util.find_spec(self._module) is None or self._check_dependency_conflicts() is not None:
+            logger.debug("autogen-otel: no supported %s installed; nothing to instrument", self._module)
+            return
+        settings = load_settings(**{k: kwargs.get(k) for k in _SETTINGS})
+        tracer = get_tracer(self._scope, __version__, kwargs.get("tracer_provider"), schema_url=SCHEMA_URL)
+        meter = get_meter(self._scope, __version__, kwargs.get("meter_provider"), schema_url=SCHEMA_URL)
+        telemetry = Telemetry(tracer, meter, settings, PriceTable.default(settings.prices_file))
+        self._telemetry = telemetry
+        for name, factory in self._patches(telemetry):
             patch = safely(f"instrumenting {name}", factory, telemetry)
             if patch is not None:
                 # Kept even if apply() failed half-way, so uninstrument() removes what it did patch.
@@ -84,5 +69,66 @@ class AutoGenInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     @property
     def telemetry(self) -> Telemetry | None:
-        """The live state while instrumented (used by the budget termination condition)."""
+        """The live state while instrumented (used by the budget stops)."""
         return self._telemetry
+
+
+class AutoGenInstrumentor(_FamilyInstrumentor):
+    """Traces AutoGen AgentChat teams, agents, model clients and tools; records GenAI metrics.
+
+    ``instrument(tracer_provider=..., meter_provider=..., capture_content=..., runtime_spans=...,
+    loop_threshold=..., max_attribute_length=..., prices_file=...)``; every keyword is
+    optional and defaults to the environment (see ``autogen_otel.config``).
+    """
+
+    _module = "autogen_agentchat"
+    _scope = "autogen_otel.instrumentor"
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return _instruments_agentchat
+
+    def _patches(self, telemetry: Telemetry) -> PatchTable:
+        """Imported lazily so a missing optional part skips only itself."""
+        from .patches.agents import AgentPatch
+        from .patches.models import ModelPatch
+        from .patches.runtime import RuntimePatch
+        from .patches.teams import TeamPatch
+        from .patches.tools import ToolPatch
+
+        patches: PatchTable = [
+            ("runtime", lambda t: RuntimePatch(t.settings.runtime_spans, t.settings.capture.enabled)),
+            ("teams", TeamPatch),
+            ("agents", AgentPatch),
+            ("model clients", ModelPatch),
+            ("tools", ToolPatch),
+        ]
+        try:
+            from .patches.openai_sdk import OpenAIResponsePatch
+        except ImportError:  # openai not installed: AutoGen's OpenAI client is not in use either
+            pass
+        else:
+            patches.append(("openai responses", OpenAIResponsePatch))
+        return patches
+
+
+class AG2Instrumentor(_FamilyInstrumentor):
+    """Traces AG2 Classic (``pip install autogen``: ConversableAgent, ``initiate_chat``, GroupChat):
+    conversations, agent replies, model calls through ``OpenAIWrapper``, tools, code execution and
+    human-input waits, with the same spans, metrics and settings as ``AutoGenInstrumentor``.
+    """
+
+    _module = "autogen"
+    _scope = "autogen_otel.ag2"
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return _instruments_ag2
+
+    def _check_dependency_conflicts(self) -> DependencyConflict | None:
+        # AG2 Classic ships as the `autogen` distribution (0.14.1+) or, before that, as `ag2`
+        # (with `autogen` a thin alias): either one will do.
+        return get_dependency_conflicts([], _instruments_ag2)
+
+    def _patches(self, telemetry: Telemetry) -> PatchTable:
+        from .patches.ag2 import ag2_patches
+
+        return ag2_patches(telemetry)

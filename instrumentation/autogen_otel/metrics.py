@@ -56,6 +56,6 @@ class Instruments:
         now = time.monotonic()
         worst: dict[str, float] = {}
         for run in self._active_runs():
-            idle = now - run.last_activity
+            idle = 0.0 if run.human_waits else now - run.last_activity
             worst[run.name] = max(worst.get(run.name, 0.0), idle)
         return [Observation(idle, {sc.GEN_AI_WORKFLOW_NAME: team}) for team, idle in worst.items()]

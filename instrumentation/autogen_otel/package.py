@@ -1,3 +1,11 @@
-"""What this instrumentation instruments, in the form BaseInstrumentor checks."""
+"""What this instrumentation instruments, in the form BaseInstrumentor checks.
 
-_instruments = ("autogen-agentchat >= 0.4.9, < 0.8",)
+The distribution declares them as its ``instruments-any`` extra, so ``opentelemetry-instrument``
+loads it when either family is installed; each instrumentor then patches only its own family.
+"""
+
+_instruments_agentchat = ("autogen-agentchat >= 0.4.9, < 0.8",)
+# AG2 Classic: the `autogen` distribution carries the code from 0.14.1; up to 0.14.0 `autogen`
+# was an alias that installed `ag2` of the same version (ag2 1.x is AG2's new framework).
+_instruments_ag2 = ("autogen >= 0.10", "ag2 >= 0.10, < 1.0")
+_instruments = _instruments_agentchat

@@ -51,6 +51,7 @@ class RunState:
     turns: int = 0
     messages: int = 0
     model_calls: int = 0
+    human_waits: int = 0  # open waits for human input: the run is not stalled, a person is typing
     last_activity: float = field(default_factory=time.monotonic)
     root: Scope | None = None
 

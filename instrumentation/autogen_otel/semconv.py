@@ -11,6 +11,9 @@ OP_WORKFLOW = "invoke_workflow"
 OP_AGENT = "invoke_agent"
 OP_CHAT = "chat"
 OP_TOOL = "execute_tool"
+# Not GenAI operations: a wait for a person, shown so it does not read as model latency.
+OP_HUMAN_INPUT = "human_input"
+CODE_EXECUTION_TOOL = "code_execution"
 
 # --- GenAI attributes ---
 GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
@@ -70,6 +73,11 @@ AUTOGEN_HANDOFF_TARGET = "autogen.handoff.target"
 AUTOGEN_HANDOFF_SOURCE = "autogen.handoff.source"
 AUTOGEN_LOOP_KIND = "autogen.loop.kind"
 AUTOGEN_LOOP_REPEATS = "autogen.loop.repeats"
+AUTOGEN_AG2_COST_USD = "autogen.ag2.cost.usd"  # AG2's own ChatResult.cost figure, where it differs from ours
+AUTOGEN_HUMAN_INPUT_MODE = "autogen.human_input.mode"
+AUTOGEN_CODE_LANGUAGES = "autogen.code.languages"
+AUTOGEN_CODE_BLOCKS = "autogen.code.blocks"
+AUTOGEN_CODE_EXIT_CODE = "autogen.code.exit_code"
 
 EVENT_HANDOFF = "autogen.handoff"
 EVENT_LOOP_DETECTED = "autogen.loop_detected"

@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
 from .config import ConfigError
-from .instrumentor import AutoGenInstrumentor
+from .instrumentor import AG2Instrumentor, AutoGenInstrumentor
 from .waterfall import WaterfallExporter
 
 ENV_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
@@ -33,6 +33,7 @@ class Configured:
     tracer_provider: TracerProvider
     meter_provider: MeterProvider
     instrumentor: AutoGenInstrumentor
+    ag2_instrumentor: AG2Instrumentor
     endpoint: str | None
     protocol: str | None
     console: bool
@@ -89,7 +90,8 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
     ``endpoint``/``protocol`` default to ``OTEL_EXPORTER_OTLP_ENDPOINT``/``OTEL_EXPORTER_OTLP_PROTOCOL``
     (``grpc`` or ``http/protobuf``; default ``http/protobuf``). ``console`` (the terminal
     waterfall) defaults to on when there is no endpoint. Other keywords go to
-    ``AutoGenInstrumentor().instrument()`` (``capture_content``, ``runtime_spans``, ...).
+    ``instrument()`` of both instrumentors (``capture_content``, ``runtime_spans``, ...); each
+    family that is installed (AgentChat, AG2 Classic) is traced.
     """
     global _configured
     with _lock:
@@ -118,7 +120,8 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
         if set_global:
             trace.set_tracer_provider(tracer_provider)
             metrics.set_meter_provider(meter_provider)
-        instrumentor = AutoGenInstrumentor()
-        instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, **instrument_options)
-        _configured = Configured(tracer_provider, meter_provider, instrumentor, endpoint, protocol, console)
+        instrumentor, ag2 = AutoGenInstrumentor(), AG2Instrumentor()
+        for each in (instrumentor, ag2):
+            each.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, **instrument_options)
+        _configured = Configured(tracer_provider, meter_provider, instrumentor, ag2, endpoint, protocol, console)
         return _configured

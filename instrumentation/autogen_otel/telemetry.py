@@ -39,9 +39,15 @@ class Telemetry:
 
     # --- scopes ---
     def open(self, kind: str, span_name: str, span_kind: SpanKind, attributes: Mapping[str, Any], *,
-             owner: object = None, name: str = "", new_run: str | None = None) -> Scope:
-        parent_scope, run = self.registry.current()
-        parent_ctx = otel_context.get_current()
+             owner: object = None, name: str = "", new_run: str | None = None,
+             parent: Scope | None = None) -> Scope:
+        """Open a span under the current one, or under ``parent`` when the current context has lost it
+        (AG2 runs model calls of async chats in executor threads, which do not inherit the context)."""
+        if parent is not None and parent.context is not None:
+            parent_scope, run, parent_ctx = parent, parent.run, parent.context
+        else:
+            parent_scope, run = self.registry.current()
+            parent_ctx = otel_context.get_current()
         span = self.tracer.start_span(span_name, context=parent_ctx, kind=span_kind,
                                       attributes=dict(attributes))
         if new_run is not None:

@@ -55,6 +55,28 @@ def _detach(token: object | None) -> None:
             pass
 
 
+def function_wrapper(hooks: Hooks) -> Callable[..., Any]:
+    """For plain synchronous methods (AG2 Classic's ConversableAgent API)."""
+    site = hooks.site
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        scope = safely(site, hooks.start, instance, args, kwargs)
+        if scope is None:
+            return wrapped(*args, **kwargs)
+        token = _attach(scope)
+        try:
+            result = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            safely(site, hooks.fail, scope, exc)
+            raise
+        finally:
+            _detach(token)
+        safely(site, hooks.finish, scope, result)
+        return result
+
+    return wrapper
+
+
 def coroutine_wrapper(hooks: Hooks) -> Callable[..., Any]:
     site = hooks.site
 

@@ -3,19 +3,16 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from opentelemetry.trace import SpanKind
-
 from .. import content
 from .. import semconv as sc
 from ..families import FamilyPatch
-from ..hooks import SpanHooks
-from ..scopes import Scope, Usage
-from ..telemetry import Telemetry, error_type
+from ..hooks import ChatSpanHooks
+from ..scopes import Scope
+from ..telemetry import Telemetry
 from ..wrappers import call_arg, coroutine_wrapper, stream_wrapper
 
 # Client class name -> gen_ai.provider.name (semconv well-known values where one exists).
@@ -75,16 +72,22 @@ def request_model(client: Any) -> str | None:
 def server_address(client: Any) -> tuple[str | None, int | None]:
     sdk = getattr(client, "_client", None)
     base_url = getattr(sdk, "base_url", None) or getattr(getattr(sdk, "_client", None), "base_url", None)
-    if base_url is None:
-        return None, None
-    parts = urlsplit(str(base_url))  # host and port only: never path, query or credentials
-    if not parts.hostname:
-        return None, None
-    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
-    return parts.hostname, port
+    return host_port(base_url)
 
 
-class ChatHooks(SpanHooks):
+def host_port(url: Any) -> tuple[str | None, int | None]:
+    """``server.address`` and ``server.port`` of an endpoint URL: never its path, query or credentials."""
+    if not url:
+        return None, None
+    try:
+        parts = urlsplit(str(url))
+        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    except ValueError:
+        return None, None
+    return (parts.hostname, port) if parts.hostname else (None, None)
+
+
+class ChatHooks(ChatSpanHooks):
     site = "model call"
 
     def __init__(self, telemetry: Telemetry, streaming: bool) -> None:
@@ -118,12 +121,7 @@ class ChatHooks(SpanHooks):
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 attrs[attr] = kind(value)
         name = f"{sc.OP_CHAT} {model}" if model else sc.OP_CHAT
-        scope = self.t.open("chat", name, SpanKind.CLIENT, attrs, owner=instance, name=model or "")
-        scope.attrs[sc.GEN_AI_PROVIDER_NAME] = provider
-        scope.attrs[sc.GEN_AI_REQUEST_MODEL] = model or ""
-        if scope.run is not None:
-            scope.run.model_calls += 1
-            scope.run.touch()
+        scope = self.open_chat(name, attrs, instance, provider, model)
         if self.t.capturing:
             messages = call_arg(args, kwargs, 0, "messages") or ()
             tools = call_arg(args, kwargs, 1, "tools") or ()
@@ -135,11 +133,6 @@ class ChatHooks(SpanHooks):
             })
         return scope
 
-    def item(self, scope: Scope, item: Any) -> None:
-        if scope.first_item_at is None:
-            scope.first_item_at = time.perf_counter()
-        super().item(scope, item)
-
     def finish(self, scope: Scope, result: Any) -> None:
         try:
             result = result if result is not None else scope.last_item
@@ -149,75 +142,21 @@ class ChatHooks(SpanHooks):
             self._end(scope, None)
 
     def _observe_result(self, scope: Scope, result: Any) -> None:
-        span = scope.span
-        assert span is not None
         usage = getattr(result, "usage", None)
         # The SDK's own numbers win where AutoGen reports 0 (streaming without include_usage is
         # still 0 on both sides: the provider sent none).
-        input_tokens = int(getattr(usage, "prompt_tokens", 0) or scope.attrs.get(SDK_INPUT_TOKENS, 0) or 0)
-        output_tokens = int(getattr(usage, "completion_tokens", 0) or scope.attrs.get(SDK_OUTPUT_TOKENS, 0) or 0)
-        cached_tokens = int(scope.attrs.get(CACHED_TOKENS, 0) or 0)
-        response_model = scope.attrs.get(RESPONSE_MODEL) or None
-        attrs: dict[str, Any] = {
-            sc.GEN_AI_USAGE_INPUT_TOKENS: input_tokens,
-            sc.GEN_AI_USAGE_OUTPUT_TOKENS: output_tokens,
-            sc.GEN_AI_RESPONSE_FINISH_REASONS: scope.attrs.get(FINISH_REASONS)
+        self.record_response(
+            scope,
+            input_tokens=int(getattr(usage, "prompt_tokens", 0) or scope.attrs.get(SDK_INPUT_TOKENS, 0) or 0),
+            output_tokens=int(getattr(usage, "completion_tokens", 0) or scope.attrs.get(SDK_OUTPUT_TOKENS, 0) or 0),
+            cached_tokens=int(scope.attrs.get(CACHED_TOKENS, 0) or 0),
+            response_model=scope.attrs.get(RESPONSE_MODEL) or None,
+            response_id=scope.attrs.get(RESPONSE_ID) or None,
+            finish_reasons=scope.attrs.get(FINISH_REASONS)
             or [content.safe_text(getattr(result, "finish_reason", "unknown"))],
-        }
-        if cached_tokens:
-            attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cached_tokens
-        if response_model:
-            attrs[sc.GEN_AI_RESPONSE_MODEL] = response_model
-        if scope.attrs.get(RESPONSE_ID):
-            attrs[sc.GEN_AI_RESPONSE_ID] = scope.attrs[RESPONSE_ID]
-        if getattr(result, "cached", False):
-            attrs[sc.AUTOGEN_RESPONSE_CACHED] = True
-        span.set_attributes(attrs)
-        scope.attrs[sc.GEN_AI_RESPONSE_MODEL] = response_model or ""
-
-        priced_model = response_model or scope.attrs.get(sc.GEN_AI_REQUEST_MODEL)
-        # A response served from AutoGen's ChatCompletionCache cost nothing.
-        cost = 0.0 if getattr(result, "cached", False) else self.t.prices.cost(
-            priced_model, input_tokens, output_tokens, cached_tokens)
-        usage_delta = Usage(input_tokens, output_tokens, cached_tokens, cost or 0.0, 1 if cost is None else 0)
-        if cost is not None:
-            span.set_attribute(sc.AUTOGEN_COST_USD, round(cost, 8))
-        self.t.roll_up(scope, usage_delta)
-        if scope.run is not None:
-            scope.run.touch()
-
-        labels = self._labels(scope)
-        token_hist = self.t.instruments.token_usage
-        token_hist.record(input_tokens, {**labels, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_INPUT})
-        token_hist.record(output_tokens, {**labels, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_OUTPUT})
-        if cost:
-            self.t.instruments.cost.add(cost, labels)
+            served_from_cache=bool(getattr(result, "cached", False)))
         if self.t.capturing:
             self.t.record_content(scope, {sc.GEN_AI_OUTPUT_MESSAGES: content.output_message(result)})
-
-    def _labels(self, scope: Scope) -> dict[str, str]:
-        labels = {
-            sc.GEN_AI_OPERATION_NAME: sc.OP_CHAT,
-            sc.GEN_AI_PROVIDER_NAME: scope.attrs.get(sc.GEN_AI_PROVIDER_NAME, ""),
-            sc.GEN_AI_REQUEST_MODEL: scope.attrs.get(sc.GEN_AI_REQUEST_MODEL, ""),
-            **self.t.base_labels(scope),
-        }
-        if scope.attrs.get(sc.GEN_AI_RESPONSE_MODEL):
-            labels[sc.GEN_AI_RESPONSE_MODEL] = scope.attrs[sc.GEN_AI_RESPONSE_MODEL]
-        return labels
-
-    def _end(self, scope: Scope, exc: BaseException | None) -> None:
-        try:
-            labels = self._labels(scope)
-            if exc is not None:
-                labels[sc.ERROR_TYPE] = error_type(exc)
-            self.t.instruments.operation_duration.record(scope.elapsed(), labels)
-            if scope.first_item_at is not None and scope.span is not None:
-                ttfc = scope.first_item_at - scope.started
-                scope.span.set_attribute(sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttfc)
-                self.t.instruments.time_to_first_chunk.record(ttfc, labels)
-        finally:
-            self.t.close(scope, exc)
 
 
 class ModelPatch:
