@@ -46,8 +46,8 @@ def test_dashboards_use_datasource_variables_and_have_service_and_team(path):
 def test_compose_pins_images_binds_loopback_and_keeps_secrets_out():
     compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.yaml").read_text())
     images = {name: svc["image"] for name, svc in compose["services"].items()}
-    assert images == {"collector": "otel/opentelemetry-collector-contrib:0.159.0", "tempo": "grafana/tempo:3.0.3",
-                      "prometheus": "prom/prometheus:v3.14.0", "grafana": "grafana/grafana:13.2.0"}
+    assert images == {"collector": "otel/opentelemetry-collector-contrib:0.161.0", "tempo": "grafana/tempo:3.0.3",
+                      "prometheus": "prom/prometheus:v3.15.0", "grafana": "grafana/grafana:13.2.0"}
     for name, svc in compose["services"].items():
         for port in svc.get("ports", []):
             assert port.startswith("127.0.0.1:"), (name, port)

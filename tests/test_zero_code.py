@@ -73,3 +73,53 @@ def test_disabled_through_the_standard_variable(receiver):
                             AUTOGEN_DISABLE_RUNTIME_TRACING="true")
     assert done.returncode == 0, done.stderr
     assert not [s for s in receiver.spans if s["scope"] == "autogen_otel.instrumentor"]
+
+
+@pytest.mark.parametrize("script,workflow,agents,tools", [
+    ("ag2_nightly_job.py", "user_proxy", ["assistant", "user_proxy"], ["quarter_sales"]),
+    ("ag2_group_chat.py", "editorial", ["critic", "researcher", "writer"], []),
+])
+def test_ag2_classic_example_under_opentelemetry_instrument(receiver, script, workflow, agents, tools):
+    done = run_instrumented(script, receiver)
+    assert done.returncode == 0, done.stderr
+
+    spans = receiver.spans
+    assert spans and {s["scope"] for s in spans} == {"autogen_otel.ag2"}
+    assert len({s["trace_id"] for s in spans}) == 1, [s["name"] for s in spans]
+    roots = [s for s in spans if not s["parent_id"]]
+    assert [r["name"] for r in roots] == [f"invoke_workflow {workflow}"]
+    assert roots[0]["attributes"]["autogen.run.stop_category"] == "text_mention"
+    assert sorted({s["attributes"]["gen_ai.agent.name"] for s in spans if s["name"].startswith("invoke_agent")}) \
+        == agents
+    assert sorted({s["attributes"]["gen_ai.tool.name"] for s in spans if s["name"].startswith("execute_tool")}) \
+        == tools
+    chats = [s for s in spans if s["name"].startswith("chat ")]
+    assert chats and all(s["attributes"]["gen_ai.usage.input_tokens"] > 0 for s in chats)
+    assert not any("gen_ai.input.messages" in s["attributes"] for s in spans)
+    assert receiver.metrics.get("autogen.cost") and receiver.metrics.get("autogen.runs")
+
+
+def test_ag2_disabled_by_its_own_name(receiver):
+    done = run_instrumented("ag2_nightly_job.py", receiver, OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="autogen")
+    assert done.returncode == 0, done.stderr
+    assert "summary: Q1 revenue" in done.stdout
+    assert not receiver.spans
+
+
+@pytest.mark.parametrize("hidden,script,scope", [
+    ("autogen_agentchat", "ag2_nightly_job.py", "autogen_otel.ag2"),
+    ("autogen", "round_robin_tools.py", "autogen_otel.instrumentor"),
+])
+def test_one_family_missing_does_not_affect_the_other(receiver, tmp_path, hidden, script, scope):
+    # A sitecustomize that makes one family unimportable, as if it were not installed.
+    (tmp_path / "sitecustomize.py").write_text(
+        "import sys, importlib.abc\n"
+        "class Hide(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name == {hidden!r} or name.startswith({hidden!r} + '.'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Hide())\n")
+    done = run_instrumented(script, receiver, PYTHONPATH=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr
+    assert receiver.spans and {s["scope"] for s in receiver.spans} == {scope}

@@ -32,6 +32,13 @@ _SETTINGS = ("capture_content", "max_attribute_length", "runtime_spans", "loop_t
 PatchTable = list[tuple[str, Callable[[Telemetry], Any]]]
 
 
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 class _FamilyInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """What both families share; subclasses name their module, scope and patch table."""
 
@@ -46,7 +53,7 @@ class _FamilyInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def _instrument(self, **kwargs: Any) -> None:
         self._applied = []
         # opentelemetry-instrument checked only that *a* family is installed (our instruments-any).
-        if importlib.util.find_spec(self._module) is None or self._check_dependency_conflicts() is not None:
+        if not _importable(self._module) or self._check_dependency_conflicts() is not None:
             logger.debug("autogen-otel: no supported %s installed; nothing to instrument", self._module)
             return
         settings = load_settings(**{k: kwargs.get(k) for k in _SETTINGS})

@@ -78,7 +78,7 @@ class Stack:
             str(binary("prometheus")), f"--config.file={DEPLOY / 'prometheus.yaml'}",
             f"--storage.tsdb.path={self.logs / 'tsdb'}", f"--web.listen-address=127.0.0.1:{self.prom_port}",
             "--web.enable-otlp-receiver", "--web.enable-remote-write-receiver",
-            "--enable-feature=exemplar-storage", "--enable-feature=native-histograms",
+            "--enable-feature=exemplar-storage",
         ], stdout=open(self.logs / "prometheus.log", "w"), stderr=subprocess.STDOUT))
         env = {**os.environ,
                "COLLECTOR_OTLP_HTTP_ENDPOINT": f"127.0.0.1:{self.http_port}",
