@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 BIN = Path(os.environ.get("AUTOGEN_OTEL_STACK_DIR", Path.home() / ".cache" / "autogen-otel" / "stack")) / "bin"
 SERVICE = "e2e-autogen-app"
+AG2_SERVICE = "e2e-ag2-app"
 
 
 def free_port() -> int:
@@ -158,6 +159,10 @@ def stack(tmp_path_factory):
         # An unmodified example under zero-code instrumentation.
         run_app(s, [str(Path(sys.executable).parent / "opentelemetry-instrument"), sys.executable,
                     str(ROOT / "examples" / "round_robin_tools.py")])
+        # AG2 Classic apps, unmodified, under their own service name.
+        for example in ("ag2_nightly_job.py", "ag2_group_chat.py"):
+            run_app(s, [str(Path(sys.executable).parent / "opentelemetry-instrument"), sys.executable,
+                        str(ROOT / "examples" / example)], OTEL_SERVICE_NAME=AG2_SERVICE)
         yield s
     finally:
         s.stop()
@@ -192,6 +197,9 @@ def test_traces_reach_tempo_side_as_one_trace_per_run_with_secrets_scrubbed(stac
     spans = [s for s in stack.sink.spans if s["resource"].get("service.name") == SERVICE]
     roots = [s for s in spans if not s["parent_id"]]
     assert sorted(r["name"] for r in roots) == ["invoke_workflow RoundRobinGroupChat"] * runs
+    ag2 = [s for s in stack.sink.spans if s["resource"].get("service.name") == AG2_SERVICE]
+    assert sorted(s["name"] for s in ag2 if not s["parent_id"]) == ["invoke_workflow editorial",
+                                                                    "invoke_workflow user_proxy"]
     assert len({s["trace_id"] for s in spans}) == runs
     names = {s["name"] for s in spans}
     assert {"invoke_agent researcher", "execute_tool weather_forecast", "chat gpt-4o",
@@ -233,6 +241,18 @@ def test_every_dashboard_promql_query_returns_data(stack, board, title, expr):
     assert "$" not in promql, promql
     result = stack.wait_query(promql, timeout=45)
     assert result, f"{board} / {title}: empty"
+
+
+# The panels an AG2 Classic app feeds (it does not stream, so no time-to-first-chunk).
+AG2_PANELS = [(b, t, e) for b, t, e in dashboard_queries() if "first_chunk" not in e and "loop" not in e]
+
+
+@pytest.mark.parametrize("board,title,expr", AG2_PANELS, ids=lambda v: str(v)[:60])
+def test_dashboard_promql_queries_show_ag2_classic_data(stack, board, title, expr):
+    promql = (expr.replace("$__rate_interval", "2m").replace("$__range", "1h")
+              .replace("$service", AG2_SERVICE).replace("$team", "(user_proxy|editorial)"))
+    result = stack.wait_query(promql, timeout=45)
+    assert result, f"{board} / {title}: empty for AG2 Classic"
 
 
 def test_rules_load_healthy_and_a_runaway_run_fires_its_alert(stack):
