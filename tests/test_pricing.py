@@ -10,9 +10,10 @@ from autogen_otel.cli import main as cli
 from autogen_otel.pricing import ModelPrice, PriceFileError, PriceTable, load_file
 
 
-@pytest.fixture
-def table() -> PriceTable:
-    return PriceTable.default()
+@pytest.fixture(params=["bundled", "genai-prices"])
+def table(request) -> PriceTable:
+    """Both sources must agree on the common models' list prices and on the matching rules."""
+    return PriceTable.default(source=request.param)
 
 
 def test_bundled_table_is_dated_and_has_the_common_models(table):
@@ -83,7 +84,7 @@ def test_missing_file_and_lenient_mode(tmp_path, caplog):
     with caplog.at_level(logging.ERROR):
         table = PriceTable.default(tmp_path / "nope.json")
     assert table.lookup("gpt-4o") is not None
-    assert "using the bundled prices only" in caplog.text
+    assert "using the built-in prices only" in caplog.text
 
 
 def test_check_prices_command(tmp_path, capsys):
@@ -94,3 +95,37 @@ def test_check_prices_command(tmp_path, capsys):
     bad.write_text('{"models": {"m": {"input": 1}}}')
     assert cli(["check-prices", str(bad)]) == 2
     assert "missing 'output'" in capsys.readouterr().err
+
+
+def test_genai_prices_is_the_default_source_and_never_goes_online(monkeypatch):
+    import socket
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("price lookup tried to reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    table = PriceTable.default()
+    assert table.catalogue is not None and table.source.startswith("genai-prices ")
+    # Known to genai-prices but not to our bundled table; priced with its tiered long-context rate.
+    assert PriceTable.default(source="bundled").lookup("gpt-4o-audio-preview") is None
+    assert table.cost("gpt-4o-audio-preview", 1_000_000, 0) == pytest.approx(2.5)
+    short = table.cost("gemini-2.5-pro", 100_000, 0)
+    long = table.cost("gemini-2.5-pro", 300_000, 0)
+    assert short == pytest.approx(0.125) and long == pytest.approx(300_000 * 2.5 / 1e6)
+
+
+def test_user_file_wins_over_genai_prices(tmp_path):
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps({"models": {"gpt-4o-mini": {"input": 9, "output": 9}}}))
+    assert PriceTable.default(path, strict=True).lookup("gpt-4o-mini-2024-07-18") == ModelPrice(9.0, 9.0)
+
+
+def test_bad_price_source_names_the_setting():
+    from autogen_otel.config import ENV_PRICE_SOURCE, ConfigError, load_settings
+
+    settings = load_settings({ENV_PRICE_SOURCE: "litellm"})
+    assert settings.price_source == "genai-prices"
+    assert "AUTOGEN_OTEL_PRICE_SOURCE='litellm' is not valid; accepted values: genai-prices, bundled" \
+        in settings.problems[0]
+    with pytest.raises(ConfigError, match="price_source='x' is not valid"):
+        load_settings({}, price_source="x")

@@ -67,7 +67,7 @@ def check_prices(args: argparse.Namespace) -> int:
     except PriceFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"ok: {args.file} is valid (bundled prices as of {table.as_of})")
+    print(f"ok: {args.file} is valid (it wins over {table.source})")
     return 0
 
 

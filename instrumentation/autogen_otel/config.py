@@ -12,6 +12,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .price_catalogue import SOURCE_GENAI_PRICES, SOURCES
+
 logger = logging.getLogger(__name__)
 
 ENV_CAPTURE_CONTENT = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
@@ -19,6 +21,7 @@ ENV_MAX_LENGTH = "AUTOGEN_OTEL_MAX_ATTRIBUTE_LENGTH"
 ENV_RUNTIME_SPANS = "AUTOGEN_OTEL_RUNTIME_SPANS"
 ENV_LOOP_THRESHOLD = "AUTOGEN_OTEL_LOOP_THRESHOLD"
 ENV_PRICES_FILE = "AUTOGEN_OTEL_PRICES_FILE"
+ENV_PRICE_SOURCE = "AUTOGEN_OTEL_PRICE_SOURCE"
 
 DEFAULT_MAX_LENGTH = 8192
 DEFAULT_LOOP_THRESHOLD = 3
@@ -85,6 +88,15 @@ def parse_runtime_spans(raw: str | RuntimeSpans | None, setting: str = ENV_RUNTI
         raise ConfigError(f"{setting}={raw!r} is not valid; accepted values: suppress, nested") from None
 
 
+def parse_price_source(raw: str | None, setting: str = ENV_PRICE_SOURCE) -> str:
+    if raw is None or raw == "":
+        return SOURCE_GENAI_PRICES
+    value = raw.strip().lower()
+    if value not in SOURCES:
+        raise ConfigError(f"{setting}={raw!r} is not valid; accepted values: {', '.join(SOURCES)}")
+    return value
+
+
 def parse_int(raw: str | int | None, setting: str, default: int, minimum: int) -> int:
     if raw is None or raw == "":
         return default
@@ -104,6 +116,7 @@ class Settings:
     runtime_spans: RuntimeSpans = RuntimeSpans.SUPPRESS
     loop_threshold: int = DEFAULT_LOOP_THRESHOLD
     prices_file: str | None = None
+    price_source: str = SOURCE_GENAI_PRICES
     problems: tuple[str, ...] = field(default=(), compare=False)
 
 
@@ -130,6 +143,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
     loops = _lenient(parse_int, env.get(ENV_LOOP_THRESHOLD), DEFAULT_LOOP_THRESHOLD, problems,
                      ENV_LOOP_THRESHOLD, DEFAULT_LOOP_THRESHOLD, 2)
     prices = env.get(ENV_PRICES_FILE) or None
+    price_source = _lenient(parse_price_source, env.get(ENV_PRICE_SOURCE), SOURCE_GENAI_PRICES, problems)
 
     if "capture_content" in overrides and overrides["capture_content"] is not None:
         capture = parse_capture(overrides["capture_content"], "capture_content")  # type: ignore[arg-type]
@@ -142,6 +156,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         loops = parse_int(overrides["loop_threshold"], "loop_threshold", DEFAULT_LOOP_THRESHOLD, 2)  # type: ignore[arg-type]
     if overrides.get("prices_file") is not None:
         prices = str(overrides["prices_file"])
+    if overrides.get("price_source") is not None:
+        price_source = parse_price_source(str(overrides["price_source"]), "price_source")
     for problem in problems:
         logger.warning("autogen-otel: %s; using the default", problem)
-    return Settings(capture, max_len, runtime, loops, prices, tuple(problems))
+    return Settings(capture, max_len, runtime, loops, prices, price_source, tuple(problems))

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from opentelemetry.trace import SpanKind
 
+from . import content
 from . import semconv as sc
 from .scopes import Scope, Usage
 from .telemetry import Telemetry, error_type
+
+
+def arguments_key(arguments: Any) -> str:
+    try:
+        return json.dumps(content.to_jsonable(arguments), sort_keys=True)
+    except (TypeError, ValueError):
+        return content.safe_text(arguments)
 
 
 class SpanHooks:
@@ -35,6 +44,42 @@ class SpanHooks:
 
     def _end(self, scope: Scope, exc: BaseException | None) -> None:
         raise NotImplementedError
+
+    def open_agent(self, instance: Any, name: str, description: Any, new_run: bool) -> Scope:
+        """An ``invoke_agent`` span for one turn of ``instance``, counted as a turn of its run."""
+        attrs: dict[str, Any] = {
+            sc.GEN_AI_OPERATION_NAME: sc.OP_AGENT,
+            sc.GEN_AI_AGENT_NAME: name,
+            sc.GEN_AI_AGENT_ID: f"{type(instance).__name__}:{name}",
+            sc.AUTOGEN_AGENT_TYPE: type(instance).__name__,
+        }
+        if description:
+            attrs[sc.GEN_AI_AGENT_DESCRIPTION] = self.t.cap(content.safe_text(description))
+        scope = self.t.open("agent", f"{sc.OP_AGENT} {name}", SpanKind.INTERNAL, attrs, owner=instance,
+                            name=name, new_run=name if new_run else None)
+        if scope.run is not None:
+            scope.run.turns += 1
+            scope.run.touch()
+        return scope
+
+    def open_tool(self, instance: Any, name: str, tool_type: str, description: Any, call_id: Any,
+                  arguments: Any) -> Scope:
+        """An ``execute_tool`` span; the same tool with the same arguments again and again is a loop."""
+        attrs: dict[str, Any] = {sc.GEN_AI_OPERATION_NAME: sc.OP_TOOL, sc.GEN_AI_TOOL_NAME: name,
+                                 sc.GEN_AI_TOOL_TYPE: tool_type}
+        if description:
+            attrs[sc.GEN_AI_TOOL_DESCRIPTION] = self.t.cap(content.safe_text(description))
+        if call_id:
+            attrs[sc.GEN_AI_TOOL_CALL_ID] = content.safe_text(call_id)
+        scope = self.t.open("tool", f"{sc.OP_TOOL} {name}", SpanKind.INTERNAL, attrs, owner=instance, name=name)
+        if scope.run is not None:
+            scope.run.touch()
+            detection = scope.run.loops.tool_call(name, arguments_key(arguments))
+            if detection is not None:
+                self.t.report_loop(scope, detection)
+        if self.t.capturing:
+            self.t.record_content(scope, {sc.GEN_AI_TOOL_CALL_ARGUMENTS: arguments})
+        return scope
 
     def _record_and_close(self, scope: Scope, exc: BaseException | None, histogram: Any,
                           labels: dict[str, Any]) -> None:

@@ -27,7 +27,8 @@ from .version import __version__
 logger = logging.getLogger(__name__)
 
 SCHEMA_URL = "https://opentelemetry.io/schemas/1.41.1"
-_SETTINGS = ("capture_content", "max_attribute_length", "runtime_spans", "loop_threshold", "prices_file")
+_SETTINGS = ("capture_content", "max_attribute_length", "runtime_spans", "loop_threshold", "prices_file",
+             "price_source")
 
 PatchTable = list[tuple[str, Callable[[Telemetry], Any]]]
 
@@ -59,7 +60,8 @@ class _FamilyInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         settings = load_settings(**{k: kwargs.get(k) for k in _SETTINGS})
         tracer = get_tracer(self._scope, __version__, kwargs.get("tracer_provider"), schema_url=SCHEMA_URL)
         meter = get_meter(self._scope, __version__, kwargs.get("meter_provider"), schema_url=SCHEMA_URL)
-        telemetry = Telemetry(tracer, meter, settings, PriceTable.default(settings.prices_file))
+        prices = PriceTable.default(settings.prices_file, source=settings.price_source)
+        telemetry = Telemetry(tracer, meter, settings, prices)
         self._telemetry = telemetry
         for name, factory in self._patches(telemetry):
             patch = safely(f"instrumenting {name}", factory, telemetry)
@@ -84,7 +86,7 @@ class AutoGenInstrumentor(_FamilyInstrumentor):
     """Traces AutoGen AgentChat teams, agents, model clients and tools; records GenAI metrics.
 
     ``instrument(tracer_provider=..., meter_provider=..., capture_content=..., runtime_spans=...,
-    loop_threshold=..., max_attribute_length=..., prices_file=...)``; every keyword is
+    loop_threshold=..., max_attribute_length=..., prices_file=..., price_source=...)``; every keyword is
     optional and defaults to the environment (see ``autogen_otel.config``).
     """
 

@@ -1,8 +1,9 @@
 """Model prices and cost arithmetic.
 
-A bundled, dated table (``data/prices.json``) can be overridden or extended by a user file
-named in ``AUTOGEN_OTEL_PRICES_FILE``. Model names are matched exactly after dropping a
-provider prefix (``openai/``, ``models/``) and a release-date suffix (``-2024-08-06``,
+Where a price comes from, first match wins: a user file named in ``AUTOGEN_OTEL_PRICES_FILE``;
+genai-prices (Pydantic's maintained, offline price database: see ``price_catalogue``); our
+bundled, dated table (``data/prices.json``) for what neither knows. Names are matched after
+dropping a provider prefix (``openai/``, ``models/``) and a release-date suffix (``-2024-08-06``,
 ``-20241022``, ``@20241022``, ``-latest``): a model with no price gets no cost, never a guess.
 """
 
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from .price_catalogue import SOURCE_GENAI_PRICES, GenAIPrices
 
 logger = logging.getLogger(__name__)
 
@@ -88,32 +91,50 @@ def load_file(path: str | Path) -> dict[str, ModelPrice]:
 
 
 class PriceTable:
-    def __init__(self, prices: dict[str, ModelPrice], as_of: str = "") -> None:
+    def __init__(self, prices: dict[str, ModelPrice], as_of: str = "", user: dict[str, ModelPrice] | None = None,
+                 catalogue: GenAIPrices | None = None) -> None:
         self.as_of = as_of
         self._prices = dict(prices)
+        self._user = dict(user or {})
+        self.catalogue = catalogue
         self._warned: set[str] = set()
         self._lock = threading.Lock()
 
+    @property
+    def source(self) -> str:
+        bundled = f"bundled table of {self.as_of}"
+        return f"genai-prices {self.catalogue.version}, then the {bundled}" if self.catalogue else bundled
+
     @classmethod
-    def default(cls, user_file: str | Path | None = None, strict: bool = False) -> PriceTable:
-        """The bundled table, extended by ``user_file``; a bad file raises if ``strict``, else is logged."""
+    def default(cls, user_file: str | Path | None = None, strict: bool = False,
+                source: str = SOURCE_GENAI_PRICES) -> PriceTable:
+        """User file, then ``source`` (genai-prices, else only the bundled table); a bad file raises if
+        ``strict``, else is logged."""
         as_of, prices = load_bundled()
+        user: dict[str, ModelPrice] = {}
         if user_file:
             try:
-                prices.update(load_file(user_file))
+                user = load_file(user_file)
             except PriceFileError as exc:
                 if strict:
                     raise
-                logger.error("autogen-otel: %s; using the bundled prices only", exc)
-        return cls(prices, as_of)
+                logger.error("autogen-otel: %s; using the built-in prices only", exc)
+        return cls(prices, as_of, user, GenAIPrices.load() if source == SOURCE_GENAI_PRICES else None)
 
-    def lookup(self, model: str | None) -> ModelPrice | None:
+    def _find(self, table: dict[str, ModelPrice], name: str) -> ModelPrice | None:
+        price = table.get(name)
+        return price if price is not None else table.get(_DATE_SUFFIX.sub("", name))
+
+    def lookup(self, model: str | None) -> Any:
+        """The price of ``model`` (anything with ``cost(input, output, cached)``), or None."""
         if not model:
             return None
         name = normalise(model)
-        price = self._prices.get(name)
+        price: Any = self._find(self._user, name)
+        if price is None and self.catalogue is not None:
+            price = self.catalogue.lookup(name)
         if price is None:
-            price = self._prices.get(_DATE_SUFFIX.sub("", name))
+            price = self._find(self._prices, name)
         if price is None:
             with self._lock:
                 first = name not in self._warned

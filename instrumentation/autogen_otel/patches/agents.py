@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from opentelemetry.trace import SpanKind
-
 from .. import content
 from .. import semconv as sc
 from ..families import FamilyPatch
@@ -31,20 +29,7 @@ class AgentHooks(SpanHooks):
         if self.t.owned_by(current, "agent", instance):
             return None  # on_messages called from our own on_messages_stream span, or vice versa
         name = content.safe_text(getattr(instance, "name", type(instance).__name__))
-        attrs: dict[str, Any] = {
-            sc.GEN_AI_OPERATION_NAME: sc.OP_AGENT,
-            sc.GEN_AI_AGENT_NAME: name,
-            sc.GEN_AI_AGENT_ID: f"{type(instance).__name__}:{name}",
-            sc.AUTOGEN_AGENT_TYPE: type(instance).__name__,
-        }
-        description = getattr(instance, "description", None)
-        if description:
-            attrs[sc.GEN_AI_AGENT_DESCRIPTION] = self.t.cap(content.safe_text(description))
-        scope = self.t.open("agent", f"{sc.OP_AGENT} {name}", SpanKind.INTERNAL, attrs, owner=instance,
-                            name=name, new_run=name if run is None else None)
-        if scope.run is not None:
-            scope.run.turns += 1
-            scope.run.touch()
+        scope = self.open_agent(instance, name, getattr(instance, "description", None), new_run=run is None)
         if self.t.capturing:
             messages = args[0] if args else kwargs.get("messages", ())
             self.t.record_content(scope, {sc.GEN_AI_INPUT_MESSAGES:

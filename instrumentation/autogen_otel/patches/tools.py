@@ -3,10 +3,7 @@ workbench (``call_tool`` / ``call_tool_stream``, including MCP workbenches)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
-
-from opentelemetry.trace import SpanKind
 
 from .. import content
 from .. import semconv as sc
@@ -17,13 +14,6 @@ from ..telemetry import Telemetry
 from ..wrappers import call_arg, coroutine_wrapper, stream_wrapper
 
 TOOL_ERROR = "tool_error"
-
-
-def _arguments_key(arguments: Any) -> str:
-    try:
-        return json.dumps(content.to_jsonable(arguments), sort_keys=True)
-    except (TypeError, ValueError):
-        return content.safe_text(arguments)
 
 
 class ToolHooks(SpanHooks):
@@ -51,23 +41,7 @@ class ToolHooks(SpanHooks):
             return Scope("tool-inner", None, None, run, parent=current)
         name, description, arguments, call_id = self._describe(instance, args, kwargs)
         is_mcp = "Mcp" in type(instance).__name__
-        attrs: dict[str, Any] = {
-            sc.GEN_AI_OPERATION_NAME: sc.OP_TOOL,
-            sc.GEN_AI_TOOL_NAME: name,
-            sc.GEN_AI_TOOL_TYPE: "extension" if is_mcp else "function",
-        }
-        if description:
-            attrs[sc.GEN_AI_TOOL_DESCRIPTION] = self.t.cap(content.safe_text(description))
-        if call_id:
-            attrs[sc.GEN_AI_TOOL_CALL_ID] = content.safe_text(call_id)
-        scope = self.t.open("tool", f"{sc.OP_TOOL} {name}", SpanKind.INTERNAL, attrs, owner=instance, name=name)
-        if scope.run is not None:
-            scope.run.touch()
-            detection = scope.run.loops.tool_call(name, _arguments_key(arguments))
-            if detection is not None:
-                self.t.report_loop(scope, detection)
-        if self.t.capturing:
-            self.t.record_content(scope, {sc.GEN_AI_TOOL_CALL_ARGUMENTS: arguments})
+        scope = self.open_tool(instance, name, "extension" if is_mcp else "function", description, call_id, arguments)
         return scope
 
     def finish(self, scope: Scope, result: Any) -> None:

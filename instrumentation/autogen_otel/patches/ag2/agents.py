@@ -51,24 +51,12 @@ class ReplyHooks(SpanHooks):
         current, run = self.t.registry.current()
         if self.t.owned_by(current, "agent", instance):
             return None
-        name = agent_name(instance)
-        attrs: dict[str, Any] = {
-            sc.GEN_AI_OPERATION_NAME: sc.OP_AGENT,
-            sc.GEN_AI_AGENT_NAME: name,
-            sc.GEN_AI_AGENT_ID: f"{type(instance).__name__}:{name}",
-            sc.AUTOGEN_AGENT_TYPE: type(instance).__name__,
-        }
         description = getattr(instance, "description", None)
         # AG2 defaults an agent's description to its system message: that is content, opt-in only.
-        if isinstance(description, str) and description and (
-                self.t.capturing or description != getattr(instance, "system_message", None)):
-            attrs[sc.GEN_AI_AGENT_DESCRIPTION] = self.t.cap(content.safe_text(description))
-        scope = self.t.open("agent", f"{sc.OP_AGENT} {name}", SpanKind.INTERNAL, attrs, owner=instance,
-                            name=name, new_run=name if run is None else None)
+        if not self.t.capturing and description == getattr(instance, "system_message", None):
+            description = None
+        scope = self.open_agent(instance, agent_name(instance), description, new_run=run is None)
         self.scopes.push(instance, scope)
-        if scope.run is not None:
-            scope.run.turns += 1
-            scope.run.touch()
         if self.t.capturing:
             messages = call_arg(args, kwargs, 0, "messages") or ()
             if messages:

@@ -35,23 +35,10 @@ class FunctionHooks(SpanHooks):
         name = content.safe_text(func_call.get("name") or "unknown")
         arguments = func_call.get("arguments")
         call_id = call_arg(args, kwargs, 1, "call_id")
-        attrs: dict[str, Any] = {sc.GEN_AI_OPERATION_NAME: sc.OP_TOOL, sc.GEN_AI_TOOL_NAME: name,
-                                 sc.GEN_AI_TOOL_TYPE: "function"}
         function = (getattr(instance, "_function_map", None) or {}).get(name)
-        description = getattr(function, "__doc__", None)
-        if isinstance(description, str) and description.strip():
-            attrs[sc.GEN_AI_TOOL_DESCRIPTION] = self.t.cap(description.strip())
-        if call_id:
-            attrs[sc.GEN_AI_TOOL_CALL_ID] = content.safe_text(call_id)
-        scope = self.t.open("tool", f"{sc.OP_TOOL} {name}", SpanKind.INTERNAL, attrs, owner=instance, name=name)
-        if scope.run is not None:
-            scope.run.touch()
-            detection = scope.run.loops.tool_call(name, content.safe_text(arguments))
-            if detection is not None:
-                self.t.report_loop(scope, detection)
-        if self.t.capturing:
-            self.t.record_content(scope, {sc.GEN_AI_TOOL_CALL_ARGUMENTS: arguments})
-        return scope
+        doc = getattr(function, "__doc__", None)
+        return self.open_tool(instance, name, "function", doc.strip() if isinstance(doc, str) else None, call_id,
+                              arguments)
 
     def finish(self, scope: Scope, result: Any) -> None:
         try:
