@@ -51,6 +51,11 @@ class Instruments:
         meter.create_observable_gauge(sc.METRIC_LAST_MODEL_CALL, callbacks=[self._observe_idle], unit="s",
                                       description="Per team, the longest time an active run has gone "
                                                   "without model or tool activity")
+        meter.create_observable_gauge(sc.METRIC_ACTIVE_RUN_COST, callbacks=[self._observe_cost], unit="{USD}",
+                                      description="Per team, the most an active run has spent so far")
+        meter.create_observable_gauge(sc.METRIC_TURN_LIMIT_USAGE, callbacks=[self._observe_turn_limit], unit="1",
+                                      description="Per team, the largest share of its turn limit an active run "
+                                                  "has used (runs with a known limit)")
 
     def _observe_idle(self, options: CallbackOptions) -> Iterable[Observation]:
         now = time.monotonic()
@@ -59,3 +64,18 @@ class Instruments:
             idle = 0.0 if run.human_waits else now - run.last_activity
             worst[run.name] = max(worst.get(run.name, 0.0), idle)
         return [Observation(idle, {sc.GEN_AI_WORKFLOW_NAME: team}) for team, idle in worst.items()]
+
+    def _observe_cost(self, options: CallbackOptions) -> Iterable[Observation]:
+        worst: dict[str, float] = {}
+        for run in self._active_runs():
+            usage = run.usage
+            if usage.cost_known:
+                worst[run.name] = max(worst.get(run.name, 0.0), usage.cost_usd)
+        return [Observation(cost, {sc.GEN_AI_WORKFLOW_NAME: team}) for team, cost in worst.items()]
+
+    def _observe_turn_limit(self, options: CallbackOptions) -> Iterable[Observation]:
+        worst: dict[str, float] = {}
+        for run in self._active_runs():
+            if run.turn_limit:
+                worst[run.name] = max(worst.get(run.name, 0.0), run.turns / run.turn_limit)
+        return [Observation(share, {sc.GEN_AI_WORKFLOW_NAME: team}) for team, share in worst.items()]

@@ -51,6 +51,7 @@ class RunState:
     turns: int = 0
     messages: int = 0
     model_calls: int = 0
+    turn_limit: int = 0  # agent turns the run may take (0: unknown), for "approaching its limit"
     human_waits: int = 0  # open waits for human input: the run is not stalled, a person is typing
     last_activity: float = field(default_factory=time.monotonic)
     root: Scope | None = None

@@ -62,6 +62,7 @@ AUTOGEN_TEAM_TYPE = "autogen.team.type"
 AUTOGEN_RUN_MESSAGES = "autogen.run.messages"
 AUTOGEN_RUN_TURNS = "autogen.run.turns"
 AUTOGEN_RUN_MODEL_CALLS = "autogen.run.model_calls"
+AUTOGEN_RUN_TURN_LIMIT = "autogen.run.turn_limit"
 AUTOGEN_RUN_STOP_REASON = "autogen.run.stop_reason"
 AUTOGEN_RUN_STOP_CATEGORY = "autogen.run.stop_category"
 AUTOGEN_AGENT_TYPE = "autogen.agent.type"
@@ -98,6 +99,8 @@ METRIC_RUNS_ACTIVE = "autogen.runs.active"
 METRIC_RUNS = "autogen.runs"
 METRIC_LOOPS = "autogen.loop.detections"
 METRIC_LAST_MODEL_CALL = "autogen.run.last_model_call_age"
+METRIC_ACTIVE_RUN_COST = "autogen.run.active_cost"
+METRIC_TURN_LIMIT_USAGE = "autogen.run.turn_limit_usage"
 
 # Bucket advisories from the semconv metric definitions.
 TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)

@@ -147,6 +147,16 @@ async def main():
 asyncio.run(main())
 """
 TRAFFIC_RUNS = 3
+AG2_TRAFFIC = """
+import runpy, sys, time
+sys.path.insert(0, EXAMPLES)
+import _model
+for _ in range(RUNS):
+    for example in ("ag2_nightly_job.py", "ag2_group_chat.py"):
+        _model._server = None  # a fresh scripted server: each run follows its script from the start
+        runpy.run_path(f"{EXAMPLES}/{example}", run_name="__main__")
+    time.sleep(2.5)
+"""
 
 
 @pytest.fixture(scope="module")
@@ -159,10 +169,10 @@ def stack(tmp_path_factory):
         # An unmodified example under zero-code instrumentation.
         run_app(s, [str(Path(sys.executable).parent / "opentelemetry-instrument"), sys.executable,
                     str(ROOT / "examples" / "round_robin_tools.py")])
-        # AG2 Classic apps, unmodified, under their own service name.
-        for example in ("ag2_nightly_job.py", "ag2_group_chat.py"):
-            run_app(s, [str(Path(sys.executable).parent / "opentelemetry-instrument"), sys.executable,
-                        str(ROOT / "examples" / example)], OTEL_SERVICE_NAME=AG2_SERVICE)
+        # The unmodified AG2 Classic examples, run repeatedly by one process under their own service name.
+        run_app(s, [str(Path(sys.executable).parent / "opentelemetry-instrument"), sys.executable, "-c",
+                    AG2_TRAFFIC.replace("RUNS", str(TRAFFIC_RUNS)).replace("EXAMPLES", repr(str(ROOT / "examples")))],
+                OTEL_SERVICE_NAME=AG2_SERVICE)
         yield s
     finally:
         s.stop()
@@ -192,14 +202,15 @@ def test_shipped_configs_validate_with_the_real_binaries():
 def test_traces_reach_tempo_side_as_one_trace_per_run_with_secrets_scrubbed(stack):
     deadline = time.monotonic() + 30
     runs = TRAFFIC_RUNS + 1
-    while time.monotonic() < deadline and len({s["trace_id"] for s in stack.sink.spans}) < runs:
+    while time.monotonic() < deadline and len({s["trace_id"] for s in stack.sink.spans}) < runs + 2 * TRAFFIC_RUNS:
         time.sleep(0.5)
     spans = [s for s in stack.sink.spans if s["resource"].get("service.name") == SERVICE]
     roots = [s for s in spans if not s["parent_id"]]
     assert sorted(r["name"] for r in roots) == ["invoke_workflow RoundRobinGroupChat"] * runs
     ag2 = [s for s in stack.sink.spans if s["resource"].get("service.name") == AG2_SERVICE]
-    assert sorted(s["name"] for s in ag2 if not s["parent_id"]) == ["invoke_workflow editorial",
-                                                                    "invoke_workflow user_proxy"]
+    assert sorted(s["name"] for s in ag2 if not s["parent_id"]) == ["invoke_workflow editorial"] * TRAFFIC_RUNS + [
+        "invoke_workflow user_proxy"] * TRAFFIC_RUNS
+    assert len({s["trace_id"] for s in ag2}) == 2 * TRAFFIC_RUNS
     assert len({s["trace_id"] for s in spans}) == runs
     names = {s["name"] for s in spans}
     assert {"invoke_agent researcher", "execute_tool weather_forecast", "chat gpt-4o",
@@ -212,7 +223,8 @@ def test_traces_reach_tempo_side_as_one_trace_per_run_with_secrets_scrubbed(stac
 def test_token_and_cost_metrics_in_prometheus_match_the_spans(stack):
     sel = f'service_name="{SERVICE}"'
     tokens = stack.wait_query(f'sum(gen_ai_client_token_usage_sum{{{sel}, gen_ai_token_type="input"}})')
-    chats = [s for s in stack.sink.spans if s["name"].startswith("chat ")]
+    chats = [s for s in stack.sink.spans if s["name"].startswith("chat ")
+             and s["resource"].get("service.name") == SERVICE]
     assert float(tokens[0]["value"][1]) == sum(s["attributes"]["gen_ai.usage.input_tokens"] for s in chats)
     cost = stack.wait_query(f"sum(autogen_cost_total{{{sel}}})")
     assert float(cost[0]["value"][1]) == pytest.approx(sum(s["attributes"].get("autogen.cost.usd", 0) for s in chats),

@@ -62,8 +62,13 @@ class TeamHooks(SpanHooks):
             sc.AUTOGEN_TEAM_TYPE: type(instance).__name__,
             sc.AUTOGEN_TEAM_PARTICIPANTS: participant_names(instance),
         }
+        max_turns = getattr(instance, "_max_turns", None)
+        if isinstance(max_turns, int) and max_turns > 0:
+            attrs[sc.AUTOGEN_RUN_TURN_LIMIT] = max_turns
         scope = self.t.open("workflow", f"{sc.OP_WORKFLOW} {name}", SpanKind.INTERNAL, attrs,
                             owner=instance, name=name, new_run=name)
+        if scope.run is not None:
+            scope.run.turn_limit = attrs.get(sc.AUTOGEN_RUN_TURN_LIMIT, 0)
         if self.t.capturing:
             task = kwargs.get("task", args[0] if args else None)
             if task is not None:

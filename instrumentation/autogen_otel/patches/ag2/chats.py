@@ -58,6 +58,21 @@ def describe_queue(sender: Any, chat_queue: Any) -> tuple[str, str, list[str]]:
     return agent_name(first) if first is not None else "initiate_chats", TYPE_SEQUENTIAL, names
 
 
+def turn_limit(sender: Any, recipient: Any, max_turns: Any) -> int:
+    """Replies a chat may take before AG2 stops it: the group's max_round, else two per turn of
+    ``max_turns`` or of the agents' ``max_consecutive_auto_reply`` (0: unknown)."""
+    group = group_of(recipient)
+    if group is not None:
+        rounds = getattr(group, "max_round", None)
+        return rounds if isinstance(rounds, int) and rounds > 0 else 0
+    limits = [2 * max_turns] if isinstance(max_turns, int) and max_turns > 0 else []
+    for agent in (sender, recipient):
+        auto = getattr(agent, "_max_consecutive_auto_reply", None)
+        if isinstance(auto, int) and auto > 0:
+            limits.append(2 * auto + 1)
+    return min(limits) if limits else 0
+
+
 def ag2_cost(chat_result: Any) -> float | None:
     """AG2's own figure for what the agents have spent (its ``ChatResult.cost``), if any."""
     cost = getattr(chat_result, "cost", None)
@@ -79,10 +94,13 @@ class ConversationHooks(SpanHooks):
         if selecting() is not None:
             return None  # the manager's internal speaker-selection chat
         _current, run = self.t.registry.current()
+        limit = 0
         if self.sequential:
             name, kind, participants = describe_queue(instance, call_arg(args, kwargs, 0, "chat_queue"))
         else:
-            name, kind, participants = describe_chat(instance, call_arg(args, kwargs, 0, "recipient"))
+            recipient = call_arg(args, kwargs, 0, "recipient")
+            name, kind, participants = describe_chat(instance, recipient)
+            limit = turn_limit(instance, recipient, kwargs.get("max_turns"))
         attrs: dict[str, Any] = {
             sc.GEN_AI_OPERATION_NAME: sc.OP_WORKFLOW,
             sc.GEN_AI_WORKFLOW_NAME: name,
@@ -90,8 +108,12 @@ class ConversationHooks(SpanHooks):
             sc.AUTOGEN_TEAM_TYPE: kind,
             sc.AUTOGEN_TEAM_PARTICIPANTS: participants,
         }
+        if limit:
+            attrs[sc.AUTOGEN_RUN_TURN_LIMIT] = limit
         scope = self.t.open("workflow", f"{sc.OP_WORKFLOW} {name}", SpanKind.INTERNAL, attrs, owner=instance,
                             name=name, new_run=name if run is None else None)
+        if scope.owns_run and scope.run is not None:
+            scope.run.turn_limit = limit
         if self.t.capturing and not self.sequential:
             message = kwargs.get("message")
             if isinstance(message, (str, Mapping)):
