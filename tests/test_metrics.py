@@ -11,6 +11,7 @@ from autogen_agentchat.teams import RoundRobinGroupChat
 from autogen_otel import BudgetTermination
 from autogen_otel import semconv as sc
 from autogen_otel.demo.llm_server import Reply
+from autogen_otel.pricing import PriceTable
 from helpers import by_name, metric_points, openai_client
 from teams import TASK, WEATHER_SCRIPT, weather_team
 
@@ -111,18 +112,26 @@ async def test_run_health_metrics(instrument, metric_reader, llm_server):
 
 
 async def test_a_stalled_run_is_visible_while_it_runs(instrument, metric_reader, llm_server):
-    server = llm_server({"*": [Reply("finally", delay=1.5)]})
-    team = RoundRobinGroupChat([AssistantAgent("a", model_client=openai_client(server))],
-                               termination_condition=MaxMessageTermination(2))
+    server = llm_server({"*": [Reply("ok", model="gpt-4o"), Reply("finally", delay=1.5, model="gpt-4o")]})
+    team = RoundRobinGroupChat([AssistantAgent("a", model_client=openai_client(server, model="gpt-4o"))],
+                               termination_condition=MaxMessageTermination(3), max_turns=4)
     run = asyncio.create_task(team.run(task="go"))
     await asyncio.sleep(1.0)
     idle = metric_points(metric_reader, "autogen.run.last_model_call_age")
     active = metric_points(metric_reader, "autogen.runs.active")
+    cost = metric_points(metric_reader, "autogen.run.active_cost")
+    limit = metric_points(metric_reader, "autogen.run.turn_limit_usage")
     await run
     assert [p.value for p in active] == [1]
     assert len(idle) == 1 and idle[0].value >= 0.8
     assert labels(idle[0]) == {"gen_ai.workflow.name": "RoundRobinGroupChat"}
-    assert metric_points(metric_reader, "autogen.run.last_model_call_age") == []
+    first_call = server.exchanges[0]
+    assert [p.value for p in cost] == [pytest.approx(PriceTable.default().cost(
+        "gpt-4o", first_call.prompt_tokens, first_call.completion_tokens))]
+    assert [p.value for p in limit] == [2 / 4]  # two turns of max_turns=4 taken (the second is waiting)
+    # Once the run has ended the gauges say 0, so alerts on them resolve at once.
+    for name in ("autogen.run.last_model_call_age", "autogen.run.active_cost", "autogen.run.turn_limit_usage"):
+        assert [p.value for p in metric_points(metric_reader, name)] == [0], name
 
 
 async def test_loop_detection_repeated_message(instrument, spans, metric_reader, llm_server):

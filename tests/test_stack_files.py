@@ -47,15 +47,20 @@ def test_compose_pins_images_binds_loopback_and_keeps_secrets_out():
     compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.yaml").read_text())
     images = {name: svc["image"] for name, svc in compose["services"].items()}
     assert images == {"collector": "otel/opentelemetry-collector-contrib:0.161.0", "tempo": "grafana/tempo:3.0.3",
-                      "prometheus": "prom/prometheus:v3.15.0", "grafana": "grafana/grafana:13.2.0"}
+                      "prometheus": "prom/prometheus:v3.15.0", "grafana": "grafana/grafana:13.2.0",
+                      "alertmanager": "prom/alertmanager:v0.34.2"}
     for name, svc in compose["services"].items():
         for port in svc.get("ports", []):
             assert port.startswith("127.0.0.1:"), (name, port)
     grafana = compose["services"]["grafana"]["environment"]
     assert grafana["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
     assert grafana["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"
-    assert set(compose["volumes"]) == {"tempo-data", "prometheus-data", "grafana-data"}
+    assert set(compose["volumes"]) == {"tempo-data", "prometheus-data", "grafana-data", "alertmanager-data"}
     assert not (ROOT / "deploy" / ".env").exists()
+    # .env holds the receivers' secrets: no service loads it whole.
+    assert not [name for name, svc in compose["services"].items() if "env_file" in svc]
+    alertmanager = compose["services"]["alertmanager"]
+    assert all(value.startswith("${") and value.endswith("}") for value in alertmanager["environment"].values())
 
 
 def test_provisioning_escapes_dollar_signs():
@@ -64,7 +69,7 @@ def test_provisioning_escapes_dollar_signs():
     assert "$$__tags" in text
     data = yaml.safe_load(text)
     uids = {d["uid"] for d in data["datasources"]}
-    assert uids == {"autogen-prometheus", "autogen-tempo"}
+    assert uids == {"autogen-prometheus", "autogen-tempo", "autogen-alertmanager"}
 
 
 def test_collector_config_uses_current_component_names():

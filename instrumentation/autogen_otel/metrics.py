@@ -48,6 +48,9 @@ class Instruments:
         self.loops = meter.create_counter(sc.METRIC_LOOPS, unit="{detection}",
                                           description="Repeated identical messages or tool calls within a run")
         self._active_runs = active_runs
+        # Teams seen by the run gauges: reported as 0 once their runs end, so an alert on a gauge
+        # resolves on the next export instead of holding Prometheus's last value for 5 minutes.
+        self._teams: dict[str, set[str]] = {}
         meter.create_observable_gauge(sc.METRIC_LAST_MODEL_CALL, callbacks=[self._observe_idle], unit="s",
                                       description="Per team, the longest time an active run has gone "
                                                   "without model or tool activity")
@@ -57,25 +60,24 @@ class Instruments:
                                       description="Per team, the largest share of its turn limit an active run "
                                                   "has used (runs with a known limit)")
 
+    def _per_team(self, gauge: str, values: Iterable[tuple[str, float]]) -> list[Observation]:
+        """The largest value per team; 0 for teams this gauge reported before and now has no run for."""
+        worst: dict[str, float] = {}
+        for team, value in values:
+            worst[team] = max(worst.get(team, 0.0), value)
+        seen = self._teams.setdefault(gauge, set())
+        seen.update(worst)
+        return [Observation(worst.get(team, 0.0), {sc.GEN_AI_WORKFLOW_NAME: team}) for team in sorted(seen)]
+
     def _observe_idle(self, options: CallbackOptions) -> Iterable[Observation]:
         now = time.monotonic()
-        worst: dict[str, float] = {}
-        for run in self._active_runs():
-            idle = 0.0 if run.human_waits else now - run.last_activity
-            worst[run.name] = max(worst.get(run.name, 0.0), idle)
-        return [Observation(idle, {sc.GEN_AI_WORKFLOW_NAME: team}) for team, idle in worst.items()]
+        return self._per_team(sc.METRIC_LAST_MODEL_CALL, (
+            (run.name, 0.0 if run.human_waits else now - run.last_activity) for run in self._active_runs()))
 
     def _observe_cost(self, options: CallbackOptions) -> Iterable[Observation]:
-        worst: dict[str, float] = {}
-        for run in self._active_runs():
-            usage = run.usage
-            if usage.cost_known:
-                worst[run.name] = max(worst.get(run.name, 0.0), usage.cost_usd)
-        return [Observation(cost, {sc.GEN_AI_WORKFLOW_NAME: team}) for team, cost in worst.items()]
+        return self._per_team(sc.METRIC_ACTIVE_RUN_COST, (
+            (run.name, run.usage.cost_usd) for run in self._active_runs() if run.usage.cost_known))
 
     def _observe_turn_limit(self, options: CallbackOptions) -> Iterable[Observation]:
-        worst: dict[str, float] = {}
-        for run in self._active_runs():
-            if run.turn_limit:
-                worst[run.name] = max(worst.get(run.name, 0.0), run.turns / run.turn_limit)
-        return [Observation(share, {sc.GEN_AI_WORKFLOW_NAME: team}) for team, share in worst.items()]
+        return self._per_team(sc.METRIC_TURN_LIMIT_USAGE, (
+            (run.name, run.turns / run.turn_limit) for run in self._active_runs() if run.turn_limit))
