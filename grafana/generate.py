@@ -18,13 +18,14 @@ from grafana_foundation_sdk.models.dashboard import DataSourceRef, VariableRefre
 OUT = Path(__file__).parent / "dashboards"
 PROM = DataSourceRef(type_val="prometheus", uid="${datasource}")
 TEMPO = DataSourceRef(type_val="tempo", uid="${tempo}")
-SEL = 'service_name=~"$service"'
-TEAM = f'{SEL}, gen_ai_workflow_name=~"$team"'
+# ${var:regex}: a multi-value selection becomes (a|b) with regex metacharacters escaped.
+SEL = 'service_name=~"${service:regex}"'
+TEAM = f'{SEL}, gen_ai_workflow_name=~"${{team:regex}}"'
 COST = f"autogen_cost_total{{{TEAM}}}"
 FAILED = f'autogen_runs_total{{{TEAM}, autogen_run_stop_category=~"error|cancelled"}}'
 
 
-def variables(board: dashboard.Dashboard, with_tempo: bool = False) -> dashboard.Dashboard:
+def variables(board: dashboard.Dashboard, with_tempo: bool = False, with_agent: bool = False) -> dashboard.Dashboard:
     board = board.with_variable(dashboard.DatasourceVariable("datasource").label("Prometheus").type("prometheus"))
     if with_tempo:
         board = board.with_variable(dashboard.DatasourceVariable("tempo").label("Tempo").type("tempo"))
@@ -32,14 +33,22 @@ def variables(board: dashboard.Dashboard, with_tempo: bool = False) -> dashboard
         dashboard.QueryVariable("service").label("Service").datasource(PROM)
         .query("label_values(gen_ai_client_operation_duration_seconds_count, service_name)")
         .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED).multi(True).include_all(True).all_value(".*"))
-    return board.with_variable(
+    board = board.with_variable(
         dashboard.QueryVariable("team").label("Team").datasource(PROM)
         .query(f"label_values(gen_ai_workflow_duration_seconds_count{{{SEL}}}, gen_ai_workflow_name)")
         .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED).multi(True).include_all(True).all_value(".*"))
+    if with_agent:
+        board = board.with_variable(
+            dashboard.QueryVariable("agent").label("Agent").datasource(PROM)
+            .query(f"label_values(gen_ai_invoke_agent_duration_seconds_count{{{TEAM}}}, gen_ai_agent_name)")
+            .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED).multi(True).include_all(True).all_value(".*"))
+    return board
 
 
-def prom(expr: str, legend: str = "") -> prometheus.Dataquery:
+def prom(expr: str, legend: str = "", exemplars: bool = False) -> prometheus.Dataquery:
     query = prometheus.Dataquery().expr(expr).datasource(PROM)
+    if exemplars:  # trace ids recorded with the measurements: a dot on the graph opens the run
+        query = query.exemplar(True)
     return query.legend_format(legend) if legend else query
 
 
@@ -68,10 +77,11 @@ def quantile(q: float, metric: str, by: str, extra: str = SEL) -> str:
     return f"histogram_quantile({q}, sum by (le, {by}) (rate({metric}_bucket{{{extra}}}[$__rate_interval])))"
 
 
-def base(uid: str, title: str, description: str, with_tempo: bool = False) -> dashboard.Dashboard:
+def base(uid: str, title: str, description: str, with_tempo: bool = False,
+         with_agent: bool = False) -> dashboard.Dashboard:
     board = (dashboard.Dashboard(title).uid(uid).description(description).tags(["autogen", "genai", "autogen-otel"])
              .time("now-6h", "now").refresh("30s").timezone("browser"))
-    return variables(board, with_tempo)
+    return variables(board, with_tempo, with_agent)
 
 
 def overview() -> dashboard.Dashboard:
@@ -98,20 +108,22 @@ def overview() -> dashboard.Dashboard:
 
 
 def waterfall() -> dashboard.Dashboard:
-    workflow = 'span.gen_ai.operation.name="invoke_workflow" && resource.service.name=~"$service" ' \
-               '&& span.gen_ai.workflow.name=~"$team"'
+    # Model and tool spans carry no team name: they are selected *under* a matching workflow span.
+    workflow = '{span.gen_ai.operation.name="invoke_workflow" && resource.service.name=~"${service:regex}" ' \
+               '&& span.gen_ai.workflow.name=~"${team:regex}"'
+    agent = '{span.gen_ai.operation.name="invoke_agent" && span.gen_ai.agent.name=~"${agent:regex}"}'
     return (base("autogen-waterfall", "AutoGen / Conversation waterfall",
-                 "Find team runs by team, agent and status; open one to see its waterfall.", with_tempo=True)
-            .with_panel(traceql("Team runs", "{" + workflow + "}"))
-            .with_panel(traceql("Failed team runs", "{" + workflow + " && status=error}", width=12))
-            .with_panel(traceql("Runs with loop detections",
-                                "{" + workflow + ' && event:name="autogen.loop_detected"}', width=12))
+                 "Find runs by service, team, agent and status; open one to see its waterfall.", with_tempo=True,
+                 with_agent=True)
+            .with_panel(traceql("Runs (agents taking turns in them)", f"{workflow}}} >> {agent}"))
+            .with_panel(traceql("Failed runs", workflow + " && status=error}", width=12))
+            .with_panel(traceql("Runs with loop detections", workflow + ' && event:name="autogen.loop_detected"}',
+                                width=12))
             .with_panel(traceql("Slow model calls (> 10s)",
-                                '{span.gen_ai.operation.name="chat" && resource.service.name=~"$service" '
-                                "&& duration > 10s}", width=12))
+                                f'{workflow}}} >> {{span.gen_ai.operation.name="chat" && duration > 10s}}', width=12))
             .with_panel(traceql("Failed tool calls",
-                                '{span.gen_ai.operation.name="execute_tool" && resource.service.name=~"$service" '
-                                "&& status=error}", width=12)))
+                                f'{workflow}}} >> {{span.gen_ai.operation.name="execute_tool" && status=error}}',
+                                width=12)))
 
 
 def latency() -> dashboard.Dashboard:
@@ -119,7 +131,8 @@ def latency() -> dashboard.Dashboard:
     return (base("autogen-latency", "AutoGen / Latency", "Percentiles of model calls, tools, agent turns and runs.")
             .with_panel(series("Model call latency by model", "s",
                                prom(quantile(0.5, chat, "gen_ai_request_model"), "p50 {{gen_ai_request_model}}"),
-                               prom(quantile(0.95, chat, "gen_ai_request_model"), "p95 {{gen_ai_request_model}}")))
+                               prom(quantile(0.95, chat, "gen_ai_request_model"), "p95 {{gen_ai_request_model}}",
+                                    exemplars=True)))
             .with_panel(series("Time to first chunk (streaming) p95", "s",
                                prom(quantile(0.95, "gen_ai_client_operation_time_to_first_chunk_seconds",
                                              "gen_ai_request_model"), "{{gen_ai_request_model}}")))
@@ -131,7 +144,7 @@ def latency() -> dashboard.Dashboard:
                                     "{{gen_ai_agent_name}}")))
             .with_panel(series("Team run duration p95", "s",
                                prom(quantile(0.95, "gen_ai_workflow_duration_seconds", "gen_ai_workflow_name", TEAM),
-                                    "{{gen_ai_workflow_name}}"), width=24)))
+                                    "{{gen_ai_workflow_name}}", exemplars=True), width=24)))
 
 
 def tokens_and_cost() -> dashboard.Dashboard:

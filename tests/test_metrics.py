@@ -12,7 +12,7 @@ from autogen_otel import BudgetTermination
 from autogen_otel import semconv as sc
 from autogen_otel.demo.llm_server import Reply
 from autogen_otel.pricing import PriceTable
-from helpers import by_name, metric_points, openai_client
+from helpers import by_name, metric_points, openai_client, ours
 from teams import TASK, WEATHER_SCRIPT, weather_team
 
 
@@ -192,3 +192,18 @@ async def test_token_budget_without_the_instrumentor(llm_server):
     assert "Token budget of 100" in result.stop_reason
     used = sum(e.prompt_tokens + e.completion_tokens for e in server.exchanges)
     assert used >= 100
+
+
+async def test_measurements_carry_their_span_as_exemplar(instrument, spans, metric_reader, llm_server):
+    server = llm_server(WEATHER_SCRIPT)
+    await weather_team(server).run(task=TASK)
+    # One collection: the SDK hands each exemplar out once.
+    collected = {m.name: m.data.data_points for rm in metric_reader.get_metrics_data().resource_metrics
+                 for sm in rm.scope_metrics for m in sm.metrics}
+    chats = by_name(ours(spans.get_finished_spans()), "chat ")
+    exemplars = [e for p in collected["gen_ai.client.operation.duration"] for e in p.exemplars]
+    assert exemplars, "no exemplar recorded"
+    assert {(e.trace_id, e.span_id) for e in exemplars} <= {(s.context.trace_id, s.context.span_id) for s in chats}
+    workflow = by_name(ours(spans.get_finished_spans()), "invoke_workflow")[0]
+    runs = [e for p in collected["gen_ai.workflow.duration"] for e in p.exemplars]
+    assert [(e.trace_id, e.span_id) for e in runs] == [(workflow.context.trace_id, workflow.context.span_id)]

@@ -40,7 +40,9 @@ def test_dashboards_use_datasource_variables_and_have_service_and_team(path):
     for target in all_targets(board):
         assert target["datasource"]["uid"] in ("${datasource}", "${tempo}")
         query = target.get("expr") or target.get("query")
-        assert (query and "$service" in query) or "topk" in query or "$team" in query
+        assert (query and "${service:regex}" in query) or "topk" in query or "${team:regex}" in query
+        # Multi-value variables in regex matchers are formatted as regexes, never raw.
+        assert not re.search(r"=~\"\$(service|team|agent)\b", query), query
 
 
 def test_compose_pins_images_binds_loopback_and_keeps_secrets_out():

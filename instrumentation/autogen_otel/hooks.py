@@ -83,12 +83,15 @@ class SpanHooks:
 
     def _record_and_close(self, scope: Scope, exc: BaseException | None, histogram: Any,
                           labels: dict[str, Any]) -> None:
-        """Record the span's duration (with ``error.type`` on failure), then end the span."""
+        """Record the span's duration (with ``error.type`` on failure), then end the span.
+
+        Measurements are recorded in the span's own context, so the SDK attaches it as an exemplar
+        (trace and span id): a point on a latency or cost graph opens the run that made it."""
         try:
             etype = error_type(exc) if exc is not None else scope.attrs.get(sc.ERROR_TYPE)
             if etype:
                 labels[sc.ERROR_TYPE] = etype
-            histogram.record(scope.elapsed(), labels)
+            histogram.record(scope.elapsed(), labels, context=scope.context)
         finally:
             self.t.close(scope, exc)
 
@@ -145,10 +148,11 @@ class ChatSpanHooks(SpanHooks):
 
         labels = self._labels(scope)
         token_hist = self.t.instruments.token_usage
-        token_hist.record(input_tokens, {**labels, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_INPUT})
-        token_hist.record(output_tokens, {**labels, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_OUTPUT})
+        token_hist.record(input_tokens, {**labels, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_INPUT}, context=scope.context)
+        token_hist.record(output_tokens, {**labels, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_OUTPUT},
+                          context=scope.context)
         if cost:
-            self.t.instruments.cost.add(cost, labels)
+            self.t.instruments.cost.add(cost, labels, context=scope.context)
 
     def _labels(self, scope: Scope) -> dict[str, str]:
         labels = {
@@ -166,10 +170,10 @@ class ChatSpanHooks(SpanHooks):
             labels = self._labels(scope)
             if exc is not None:
                 labels[sc.ERROR_TYPE] = error_type(exc)
-            self.t.instruments.operation_duration.record(scope.elapsed(), labels)
+            self.t.instruments.operation_duration.record(scope.elapsed(), labels, context=scope.context)
             if scope.first_item_at is not None and scope.span is not None:
                 ttfc = scope.first_item_at - scope.started
                 scope.span.set_attribute(sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttfc)
-                self.t.instruments.time_to_first_chunk.record(ttfc, labels)
+                self.t.instruments.time_to_first_chunk.record(ttfc, labels, context=scope.context)
         finally:
             self.t.close(scope, exc)

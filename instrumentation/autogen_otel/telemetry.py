@@ -111,11 +111,11 @@ class Telemetry:
             category = STOP_CANCELLED if is_cancellation(exc) else STOP_ERROR
         else:
             category = root.attrs.get(sc.AUTOGEN_RUN_STOP_CATEGORY) or stop_category(None)
-        self.instruments.runs.add(1, {**labels, sc.AUTOGEN_RUN_STOP_CATEGORY: category})
-        self.instruments.run_turns.record(run.turns, labels)
-        self.instruments.run_messages.record(run.messages, labels)
+        self.instruments.runs.add(1, {**labels, sc.AUTOGEN_RUN_STOP_CATEGORY: category}, context=root.context)
+        self.instruments.run_turns.record(run.turns, labels, context=root.context)
+        self.instruments.run_messages.record(run.messages, labels, context=root.context)
         if root.usage.cost_known:
-            self.instruments.run_cost.record(root.usage.cost_usd, labels)
+            self.instruments.run_cost.record(root.usage.cost_usd, labels, context=root.context)
         if root.span is not None:
             root.span.set_attributes({sc.AUTOGEN_RUN_TURNS: run.turns, sc.AUTOGEN_RUN_MESSAGES: run.messages,
                                       sc.AUTOGEN_RUN_MODEL_CALLS: run.model_calls,
@@ -130,7 +130,7 @@ class Telemetry:
         labels = {**self.base_labels(scope), sc.AUTOGEN_LOOP_KIND: detection.kind}
         if detection.kind == "tool":
             labels[sc.GEN_AI_TOOL_NAME] = detection.subject
-        self.instruments.loops.add(1, labels)
+        self.instruments.loops.add(1, labels, context=scope.context)
 
     def mark_error(self, scope: Scope, exc: BaseException, etype: str | None = None) -> None:
         span = scope.span

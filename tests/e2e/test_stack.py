@@ -1,7 +1,9 @@
 """End to end with the real binaries and the unchanged files from deploy/: the OpenTelemetry
-Collector (custom build of exactly our components) and Prometheus/promtool, built by
-scripts/build-stack at the versions docker-compose.yaml pins. Apps run under
-opentelemetry-instrument / configure() and export OTLP to the collector.
+Collector (custom build of exactly our components), Prometheus/promtool and Alertmanager/amtool,
+built by scripts/build-stack at the versions docker-compose.yaml pins. Apps run under
+opentelemetry-instrument / configure() and export OTLP to the collector; alerts go from
+Prometheus to Alertmanager (as Compose names it: `alertmanager:9093`, mapped to loopback) and on
+to a webhook receiver and an SMTP sink in the test.
 
 Tempo cannot be obtained here (its Go module is not served by the proxy), so traces are checked
 where the collector hands them to Tempo: an OTLP/gRPC receiver on Tempo's side of the pipeline.
@@ -23,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from .otlp_grpc_sink import OTLPGrpcSink
+from .receivers import SMTPSink, WebhookReceiver
 
 pytestmark = pytest.mark.e2e
 
@@ -30,6 +33,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 BIN = Path(os.environ.get("AUTOGEN_OTEL_STACK_DIR", Path.home() / ".cache" / "autogen-otel" / "stack")) / "bin"
 SERVICE = "e2e-autogen-app"
+GRAFANA_URL = "http://grafana.example:3000"
+ALERTMANAGER_PORT = 9093  # Prometheus's config names alertmanager:9093
 AG2_SERVICE = "e2e-ag2-app"
 
 
@@ -64,9 +69,34 @@ def get_json(url: str) -> dict:
         return json.load(response)
 
 
+def alertmanager_resolves_to_loopback() -> bool:
+    """Compose's service name, mapped to loopback as DESIGN.md prescribes for native runs."""
+    try:
+        if socket.gethostbyname("alertmanager") == "127.0.0.1":
+            return True
+    except OSError:
+        pass
+    try:
+        with open("/etc/hosts", "a") as hosts:
+            hosts.write("\n127.0.0.1 alertmanager  # autogen-otel e2e: Compose service name on loopback\n")
+        return socket.gethostbyname("alertmanager") == "127.0.0.1"
+    except OSError:
+        return False
+
+
+def render_alertmanager_config(out: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ALERTMANAGER_")}
+    environment.update({"ALERTMANAGER_SECRETS_DIR": str(out.parent / "secrets"), **env})
+    return subprocess.run(["sh", str(DEPLOY / "alertmanager" / "render-config.sh"), str(out)], env=environment,
+                          capture_output=True, text=True, check=False)
+
+
 class Stack:
     def __init__(self, tmp: Path) -> None:
         self.sink = OTLPGrpcSink()
+        self.webhook = WebhookReceiver()
+        self.smtp = SMTPSink(free_port())
+        self.alertmanager_url = f"http://127.0.0.1:{ALERTMANAGER_PORT}"
         self.prom_port, self.http_port, self.grpc_port, self.health_port = (
             free_port(), free_port(), free_port(), free_port())
         self.prom_url = f"http://127.0.0.1:{self.prom_port}"
@@ -75,12 +105,31 @@ class Stack:
         self.procs: list[subprocess.Popen] = []
 
     def start(self) -> None:
+        if not alertmanager_resolves_to_loopback():
+            pytest.fail("cannot map the host name 'alertmanager' to 127.0.0.1 (/etc/hosts not writable)")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", ALERTMANAGER_PORT)) == 0:
+                pytest.fail(f"port {ALERTMANAGER_PORT} is taken: the e2e Alertmanager needs it")
+        config = self.logs / "alertmanager.yaml"
+        rendered = render_alertmanager_config(
+            config, ALERTMANAGER_WEBHOOK_URL=self.webhook.url, ALERTMANAGER_EMAIL_TO="oncall@example.com",
+            ALERTMANAGER_EMAIL_FROM="alerts@example.com", ALERTMANAGER_SMTP_SMARTHOST=f"127.0.0.1:{self.smtp.port}",
+            ALERTMANAGER_SMTP_REQUIRE_TLS="false", ALERTMANAGER_GROUP_WAIT="1s", ALERTMANAGER_GROUP_INTERVAL="5s",
+            ALERTMANAGER_CRITICAL_GROUP_WAIT="1s")
+        assert rendered.returncode == 0, rendered.stderr
+        self.procs.append(subprocess.Popen([
+            str(binary("alertmanager")), f"--config.file={config}", f"--storage.path={self.logs / 'am'}",
+            f"--web.listen-address=127.0.0.1:{ALERTMANAGER_PORT}", "--cluster.listen-address=",
+            f"--web.external-url={self.alertmanager_url}",
+        ], stdout=open(self.logs / "alertmanager.log", "w"), stderr=subprocess.STDOUT))
         self.procs.append(subprocess.Popen([
             str(binary("prometheus")), f"--config.file={DEPLOY / 'prometheus.yaml'}",
             f"--storage.tsdb.path={self.logs / 'tsdb'}", f"--web.listen-address=127.0.0.1:{self.prom_port}",
             "--web.enable-otlp-receiver", "--web.enable-remote-write-receiver",
             "--enable-feature=exemplar-storage",
-        ], stdout=open(self.logs / "prometheus.log", "w"), stderr=subprocess.STDOUT))
+        ], env={**os.environ, "GRAFANA_URL": GRAFANA_URL},
+            stdout=open(self.logs / "prometheus.log", "w"), stderr=subprocess.STDOUT))
+        wait_for(f"{self.alertmanager_url}/-/ready")
         env = {**os.environ,
                "COLLECTOR_OTLP_HTTP_ENDPOINT": f"127.0.0.1:{self.http_port}",
                "COLLECTOR_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{self.grpc_port}",
@@ -102,6 +151,8 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.kill()
         self.sink.stop()
+        self.webhook.stop()
+        self.smtp.stop()
 
     def query(self, promql: str) -> list:
         url = f"{self.prom_url}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
@@ -235,6 +286,12 @@ def test_token_and_cost_metrics_in_prometheus_match_the_spans(stack):
     assert {"gen_ai_request_model", "gen_ai_token_type", "gen_ai_provider_name", "service_name"} <= set(labels)
 
 
+def fill(expr: str, **variables: str) -> str:
+    """What Grafana sends: its interval variables, and ours as ${name:regex} (already regexes here)."""
+    expr = expr.replace("$__rate_interval", "2m").replace("$__range", "1h")
+    return re.sub(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)", lambda m: variables[m.group(1) or m.group(2)], expr)
+
+
 def dashboard_queries() -> list[tuple[str, str, str]]:
     found = []
     for path in sorted((ROOT / "grafana" / "dashboards").glob("*.json")):
@@ -248,8 +305,7 @@ def dashboard_queries() -> list[tuple[str, str, str]]:
 
 @pytest.mark.parametrize("board,title,expr", dashboard_queries(), ids=lambda v: str(v)[:60])
 def test_every_dashboard_promql_query_returns_data(stack, board, title, expr):
-    promql = (expr.replace("$__rate_interval", "2m").replace("$__range", "1h")
-              .replace("$service", SERVICE).replace("$team", ".*"))
+    promql = fill(expr, service=SERVICE, team=".*")
     assert "$" not in promql, promql
     result = stack.wait_query(promql, timeout=45)
     assert result, f"{board} / {title}: empty"
@@ -261,8 +317,7 @@ AG2_PANELS = [(b, t, e) for b, t, e in dashboard_queries() if "first_chunk" not 
 
 @pytest.mark.parametrize("board,title,expr", AG2_PANELS, ids=lambda v: str(v)[:60])
 def test_dashboard_promql_queries_show_ag2_classic_data(stack, board, title, expr):
-    promql = (expr.replace("$__rate_interval", "2m").replace("$__range", "1h")
-              .replace("$service", AG2_SERVICE).replace("$team", "(user_proxy|editorial)"))
+    promql = fill(expr, service=AG2_SERVICE, team="(user_proxy|editorial)")
     result = stack.wait_query(promql, timeout=45)
     assert result, f"{board} / {title}: empty for AG2 Classic"
 
@@ -270,7 +325,7 @@ def test_dashboard_promql_queries_show_ag2_classic_data(stack, board, title, exp
 def test_rules_load_healthy_and_a_runaway_run_fires_its_alert(stack):
     groups = get_json(f"{stack.prom_url}/api/v1/rules")["data"]["groups"]
     rules = [r for g in groups for r in g["rules"]]
-    assert len(rules) == 8
+    assert len(rules) == 11
     assert all(r["health"] == "ok" for r in rules), [(r["name"], r.get("lastError")) for r in rules]
     runaway = ("import asyncio\n"
                "from autogen_agentchat.agents import AssistantAgent\n"
@@ -293,6 +348,115 @@ def test_rules_load_healthy_and_a_runaway_run_fires_its_alert(stack):
                   and a["labels"].get("gen_ai_workflow_name") == "runaway"}
         time.sleep(2)
     assert {"AutoGenRunawayConversations", "AutoGenLoopDetected"} <= firing, firing
+
+    # ... and reaches a person: one webhook notification for the team's several runaway runs.
+    notes = wait_until(lambda: [n for n in stack.webhook.received("AutoGenRunawayConversations", "firing")
+                                if n["commonLabels"].get("gen_ai_workflow_name") == "runaway"], timeout=60)
+    time.sleep(7)  # a group_interval (5s here): Alertmanager would have sent a second one by now
+    notes = [n for n in stack.webhook.received("AutoGenRunawayConversations", "firing")
+             if n["commonLabels"].get("gen_ai_workflow_name") == "runaway"]
+    assert len(notes) == 1, notes
+    alert = notes[0]["alerts"][0]
+    assert notes[0]["receiver"] == "autogen-notify" and len(notes[0]["alerts"]) == 1
+    assert alert["labels"] == {"alertname": "AutoGenRunawayConversations", "severity": "warning",
+                               "service_name": SERVICE, "gen_ai_workflow_name": "runaway",
+                               "grafana_url": GRAFANA_URL}
+    annotations = alert["annotations"]
+    assert annotations["summary"] == ("runaway: 3 runs in 30m ended on a message/turn/budget limit instead of "
+                                      "finishing")
+    assert annotations["runbook"].startswith("The agents do not converge")
+    assert annotations["dashboard"] == f"/d/autogen-waterfall?var-service={SERVICE}&var-team=runaway"
+    assert 'span.gen_ai.workflow.name = "runaway"' in annotations["traceql"]
+    assert alert["generatorURL"].startswith("http")
+
+    # The email route renders the same alert with absolute links into Grafana.
+    mails = wait_until(lambda: [m for m in stack.smtp.messages if "AutoGenRunawayConversations" in m["Subject"]
+                                and "runaway" in m["Subject"]], timeout=30)
+    parts = {part.get_content_type(): part.get_content() for part in mails[0].walk()
+             if part.get_content_type().startswith("text/")}
+    assert set(parts) == {"text/plain", "text/html"}, mails[0].as_string()[:2000]
+    body = parts["text/plain"]
+    assert mails[0]["To"] == "oncall@example.com"
+    assert f"Dashboard: {GRAFANA_URL}/d/autogen-waterfall?var-service={SERVICE}&var-team=runaway" in body
+    tempo = re.search(r"Runs in Tempo: (\S+)", body)
+    assert tempo and tempo.group(1).startswith(f"{GRAFANA_URL}/explore?")
+    panes = json.loads(urllib.parse.parse_qs(urllib.parse.urlsplit(tempo.group(1)).query)["panes"][0])
+    assert panes["a"]["datasource"] == "autogen-tempo"
+    assert panes["a"]["queries"][0]["query"] == annotations["traceql"]
+
+
+COSTLY = """
+import autogen
+from autogen_otel.demo.llm_server import Reply, ScriptedLLMServer
+
+def chat(message, script):
+    with ScriptedLLMServer({"You are the analyst": script}) as server:
+        config = {"config_list": [{"model": "gpt-4o", "base_url": server.base_url, "api_key": "sk-e2e"}],
+                  "cache_seed": None}
+        analyst = autogen.AssistantAgent("analyst", system_message="You are the analyst.", llm_config=config)
+        job = autogen.UserProxyAgent("costly_job", human_input_mode="NEVER", code_execution_config=False,
+                                     max_consecutive_auto_reply=5,
+                                     is_termination_msg=lambda m: "TERMINATE" in (m.get("content") or ""))
+        job.initiate_chat(analyst, message=message, silent=True)
+
+for _ in range(3):  # ordinary runs: a few hundredths of a cent each
+    chat("Summarise yesterday.", [Reply("Done. TERMINATE")])
+# A run whose context has exploded: 30k tokens per call, then it keeps going for a while.
+chat("data " * 30000, [Reply("Let me look again."), Reply("Still looking.", delay=30), Reply("TERMINATE")])
+"""
+
+
+def wait_until(probe, timeout: float):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(1)
+    raise AssertionError(f"nothing after {timeout}s")
+
+
+def test_a_run_costing_far_more_than_usual_pages_while_it_runs_then_resolves(stack):
+    import threading
+
+    app = threading.Thread(target=run_app, args=(stack, [
+        str(Path(sys.executable).parent / "opentelemetry-instrument"), sys.executable, "-c", COSTLY]),
+        kwargs={"OTEL_SERVICE_NAME": "e2e-costly"}, daemon=True)
+    app.start()
+    firing = wait_until(lambda: stack.webhook.received("AutoGenRunCostAnomaly", "firing"), timeout=120)
+    assert app.is_alive(), "the alert must arrive while the run is still going"
+    note = firing[0]
+    assert note["receiver"] == "autogen-page"  # critical: the paging route
+    assert note["commonLabels"]["gen_ai_workflow_name"] == "costly_job"
+    assert "over 3x its team's median run" in note["alerts"][0]["annotations"]["summary"]
+    app.join(timeout=120)
+    resolved = wait_until(lambda: stack.webhook.received("AutoGenRunCostAnomaly", "resolved"), timeout=90)
+    assert resolved[0]["alerts"][0]["status"] == "resolved"
+
+
+def test_alertmanager_config_validates_with_amtool_with_and_without_receivers(tmp_path):
+    quiet = render_alertmanager_config(tmp_path / "none.yaml")
+    assert quiet.returncode == 0 and "notifications go nowhere" in quiet.stderr
+    everything = render_alertmanager_config(
+        tmp_path / "all.yaml", ALERTMANAGER_SLACK_WEBHOOK_URL="https://hooks.slack.example/T0/B0/secret-slack-path",
+        ALERTMANAGER_SLACK_CHANNEL="#agents", ALERTMANAGER_WEBHOOK_URL="https://hooks.example/alerts",
+        ALERTMANAGER_EMAIL_TO="oncall@example.com", ALERTMANAGER_SMTP_SMARTHOST="smtp.example.com:587",
+        ALERTMANAGER_SMTP_USERNAME="alerts", ALERTMANAGER_SMTP_PASSWORD="secret-smtp-password",
+        ALERTMANAGER_PAGERDUTY_ROUTING_KEY="secret-pd-key")
+    assert everything.returncode == 0, everything.stderr
+    assert "slack webhook email pagerduty(critical)" in everything.stderr
+    for name in ("none.yaml", "all.yaml"):
+        check = subprocess.run([str(binary("amtool")), "check-config", str(tmp_path / name)],
+                               capture_output=True, text=True, check=False)
+        assert check.returncode == 0 and "SUCCESS" in check.stdout, check.stdout + check.stderr
+    text = (tmp_path / "all.yaml").read_text()
+    for secret in ("secret-slack-path", "secret-smtp-password", "secret-pd-key"):
+        assert secret not in text  # only *_file references
+    config = __import__("yaml").safe_load(text)
+    assert [r["name"] for r in config["receivers"]] == ["autogen-notify", "autogen-page"]
+    assert "pagerduty_configs" not in config["receivers"][0] and "pagerduty_configs" in config["receivers"][1]
+    missing = render_alertmanager_config(tmp_path / "bad.yaml", ALERTMANAGER_EMAIL_TO="oncall@example.com")
+    assert missing.returncode == 2 and "ALERTMANAGER_SMTP_SMARTHOST" in missing.stderr
 
 
 def test_dashboard_traceql_queries_need_tempo():
