@@ -465,3 +465,17 @@ def test_dashboard_traceql_queries_need_tempo():
     assert queries and all(re.match(r"^\{.*\}$", q) for q in queries)
     pytest.skip("Tempo 3.0.3 cannot be built here (Go module proxy answers 403 for github.com/grafana/tempo): "
                 f"{len(queries)} TraceQL queries are not executed")
+
+
+def test_prometheus_returns_exemplars_pointing_at_our_traces(stack):
+    sent = {s["trace_id"] for s in stack.sink.spans}
+
+    def exemplar_trace_ids() -> set[str]:
+        now = time.time()
+        url = f"{stack.prom_url}/api/v1/query_exemplars?" + urllib.parse.urlencode({
+            "query": f'gen_ai_client_operation_duration_seconds_bucket{{service_name="{SERVICE}"}}',
+            "start": now - 3600, "end": now})
+        return {e["labels"]["trace_id"] for series in get_json(url)["data"] for e in series["exemplars"]}
+
+    ids = wait_until(exemplar_trace_ids, timeout=30)
+    assert ids <= sent, ids - sent
