@@ -354,3 +354,61 @@ def test_uninstrument_restores_every_method(instrument_ag2, spans, llm_server):
     user, assistant = weather_pair(server)
     user.initiate_chat(assistant, message=TASK)
     assert not ours(spans.get_finished_spans())
+
+
+def test_pattern_api_group_chat_is_one_trace(instrument_ag2, spans, llm_server):
+    patterns = pytest.importorskip("autogen.agentchat.group.patterns")
+    from autogen.agentchat import initiate_group_chat
+
+    server = llm_server({"You are the researcher": [Reply("Facts found.")],
+                         "You are the writer": [Reply("Draft done. TERMINATE")]})
+    researcher = autogen.ConversableAgent("researcher", system_message="You are the researcher.",
+                                          llm_config=llm_config(server))
+    writer = autogen.ConversableAgent("writer", system_message="You are the writer.", llm_config=llm_config(server))
+    pattern = patterns.RoundRobinPattern(initial_agent=researcher, agents=[researcher, writer],
+                                         group_manager_args={"name": "desk"})
+    result, _, _ = initiate_group_chat(pattern=pattern, messages=TASK, max_rounds=3)
+    assert result.chat_history
+    finished = ours(spans.get_finished_spans())
+    assert len(traces(finished)) == 1
+    roots = [s for s in finished if s.parent is None]
+    assert [r.name for r in roots] == ["invoke_workflow desk"]
+    assert roots[0].attributes["autogen.team.type"] == "group_chat"
+    agents = [s.attributes["gen_ai.agent.name"] for s in sorted(by_name(finished, "invoke_agent"),
+                                                                 key=lambda s: s.start_time)]
+    assert agents[:2] == ["researcher", "writer"]
+    assert len(by_name(finished, "chat ")) == len(server.exchanges) >= 2
+
+
+def test_both_families_in_one_process_each_get_their_own_trace(instrument, spans, llm_server):
+    from autogen_otel import AG2Instrumentor
+    from conftest import _PROVIDER
+    from teams import WEATHER_SCRIPT as AGENTCHAT_SCRIPT
+    from teams import weather_team
+
+    ag2 = AG2Instrumentor()
+    ag2.instrument(tracer_provider=_PROVIDER)
+    try:
+        user, assistant = weather_pair(llm_server(WEATHER_SCRIPT))
+        user.initiate_chat(assistant, message=TASK)
+        asyncio.run(weather_team(llm_server(AGENTCHAT_SCRIPT)).run(task=TASK))
+    finally:
+        ag2.uninstrument()
+    grouped = traces(ours(spans.get_finished_spans()))
+    scopes = sorted({s.instrumentation_scope.name for s in members} for members in grouped.values())
+    assert scopes == [{"autogen_otel.ag2"}, {"autogen_otel.instrumentor"}]
+
+
+def test_an_internal_error_never_reaches_the_app(instrument_ag2, spans, llm_server, monkeypatch, caplog):
+    from autogen_otel.telemetry import Telemetry
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("bug in autogen-otel")
+
+    monkeypatch.setattr(Telemetry, "open", broken)
+    server = llm_server(WEATHER_SCRIPT)
+    user, assistant = weather_pair(server)
+    result = user.initiate_chat(assistant, message=TASK)
+    assert result.chat_history[-1]["content"].endswith("TERMINATE") and len(server.exchanges) == 2
+    assert not ours(spans.get_finished_spans())
+    assert "internal error" in caplog.text
