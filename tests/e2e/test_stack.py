@@ -479,3 +479,26 @@ def test_prometheus_returns_exemplars_pointing_at_our_traces(stack):
 
     ids = wait_until(exemplar_trace_ids, timeout=30)
     assert ids <= sent, ids - sent
+
+
+def compose_config(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("GRAFANA_", "ALERTMANAGER_", "COMPOSE_", "DOCKER_"))}
+    return subprocess.run([str(binary("docker-compose")), "--project-directory", str(DEPLOY),
+                           "-f", str(DEPLOY / "docker-compose.yaml"), *args, "config", "--quiet"],
+                          capture_output=True, text=True, env={**environment, **(env or {})}, check=False)
+
+
+def test_real_compose_validates_the_bundle_against_the_compose_spec():
+    done = compose_config("--env-file", str(DEPLOY / ".env.example"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    # Receivers set from the environment are interpolated the same way.
+    done = compose_config("--env-file", str(DEPLOY / ".env.example"),
+                          env={"ALERTMANAGER_WEBHOOK_URL": "https://hooks.example/x"})
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_real_compose_names_the_missing_grafana_password():
+    done = compose_config()
+    assert done.returncode != 0
+    assert "copy deploy/.env.example to deploy/.env and set GRAFANA_ADMIN_PASSWORD" in done.stderr, done.stderr
