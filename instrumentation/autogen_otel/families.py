@@ -126,3 +126,18 @@ class AttributePatch:
         if self._applied:
             unwrap(self.owner, self.name)
         self._applied = False
+
+
+class PatchGroup:
+    """Several patches applied together, and removed in reverse order."""
+
+    def __init__(self, patches: list[Any] | None = None) -> None:
+        self.patches: list[Any] = list(patches or [])
+
+    def apply(self) -> None:
+        for patch in self.patches:
+            patch.apply()
+
+    def remove(self) -> None:
+        for patch in reversed(self.patches):
+            patch.remove()

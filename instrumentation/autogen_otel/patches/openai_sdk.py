@@ -11,7 +11,7 @@ from typing import Any
 import wrapt
 
 from ..failopen import safely
-from ..families import AttributePatch
+from ..families import AttributePatch, PatchGroup
 from ..scopes import Scope
 from ..telemetry import Telemetry
 from .models import (
@@ -68,7 +68,7 @@ class _ObservedStream(wrapt.ObjectProxy):  # type: ignore[misc]
         return await self.__wrapped__.__aexit__(*exc)
 
 
-class OpenAIResponsePatch:
+class OpenAIResponsePatch(PatchGroup):
     def __init__(self, telemetry: Telemetry) -> None:
         from openai.resources.chat import AsyncCompletions
 
@@ -86,13 +86,5 @@ class OpenAIResponsePatch:
             safely(SITE, observe, scope, result)
             return result
 
-        self._patches = [AttributePatch(AsyncCompletions, "create", create),
-                         AttributePatch(AsyncCompletions, "parse", create)]
-
-    def apply(self) -> None:
-        for patch in self._patches:
-            patch.apply()
-
-    def remove(self) -> None:
-        for patch in self._patches:
-            patch.remove()
+        super().__init__([AttributePatch(AsyncCompletions, "create", create),
+                          AttributePatch(AsyncCompletions, "parse", create)])

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import content
 from .. import semconv as sc
-from ..families import FamilyPatch
+from ..families import FamilyPatch, PatchGroup
 from ..hooks import SpanHooks
 from ..scopes import Scope
 from ..telemetry import Telemetry
@@ -80,30 +80,22 @@ def _result_text(result: Any) -> Any:
     return result
 
 
-class ToolPatch:
+class ToolPatch(PatchGroup):
     def __init__(self, telemetry: Telemetry) -> None:
         from autogen_core.tools import BaseTool
 
         direct = ToolHooks(telemetry, via_workbench=False)
-        self._families = [FamilyPatch(BaseTool, {
+        super().__init__([FamilyPatch(BaseTool, {
             "run_json": coroutine_wrapper(direct),
             "run_json_stream": stream_wrapper(direct),
-        })]
+        })])
         try:
             from autogen_core.tools import Workbench
         except ImportError:  # AutoGen < 0.5 has no workbenches
             Workbench = None
         if Workbench is not None:
             workbench = ToolHooks(telemetry, via_workbench=True)
-            self._families.append(FamilyPatch(Workbench, {
+            self.patches.append(FamilyPatch(Workbench, {
                 "call_tool": coroutine_wrapper(workbench),
                 "call_tool_stream": stream_wrapper(workbench),
             }))
-
-    def apply(self) -> None:
-        for family in self._families:
-            family.apply()
-
-    def remove(self) -> None:
-        for family in self._families:
-            family.remove()

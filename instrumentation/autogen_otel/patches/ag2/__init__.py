@@ -5,28 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...families import AttributePatch, FamilyPatch
+from ...families import AttributePatch, FamilyPatch, PatchGroup
 from ...telemetry import Telemetry
 from ...wrappers import coroutine_wrapper, function_wrapper
 from .state import AgentScopes
 
 
-class _Patches:
-    """Several patches applied and removed as one."""
-
-    def __init__(self, patches: list[Any]) -> None:
-        self.patches = patches
-
-    def apply(self) -> None:
-        for patch in self.patches:
-            patch.apply()
-
-    def remove(self) -> None:
-        for patch in reversed(self.patches):
-            patch.remove()
-
-
-def _conversations(telemetry: Telemetry, scopes: AgentScopes) -> _Patches:
+def _conversations(telemetry: Telemetry, scopes: AgentScopes) -> PatchGroup:
     import autogen
     from autogen.agentchat import chat as chat_module
     from autogen.agentchat.conversable_agent import ConversableAgent
@@ -52,7 +37,7 @@ def _conversations(telemetry: Telemetry, scopes: AgentScopes) -> _Patches:
         pass
     else:
         patches.append(AttributePatch(TerminationEvent, "__init__", termination_event_wrapper(telemetry)))
-    return _Patches(patches)
+    return PatchGroup(patches)
 
 
 def _agents(telemetry: Telemetry, scopes: AgentScopes) -> FamilyPatch:
@@ -69,18 +54,18 @@ def _agents(telemetry: Telemetry, scopes: AgentScopes) -> FamilyPatch:
     })
 
 
-def _models(telemetry: Telemetry, scopes: AgentScopes) -> _Patches:
+def _models(telemetry: Telemetry, scopes: AgentScopes) -> PatchGroup:
     from autogen.oai.client import OpenAIClient, OpenAIWrapper
 
     from .models import AG2ChatHooks, client_attempt_wrapper
 
-    return _Patches([
+    return PatchGroup([
         FamilyPatch(OpenAIWrapper, {"create": function_wrapper(AG2ChatHooks(telemetry, scopes))}),
         FamilyPatch(OpenAIClient, {"create": client_attempt_wrapper(telemetry)}),
     ])
 
 
-def _tools(telemetry: Telemetry) -> _Patches:
+def _tools(telemetry: Telemetry) -> PatchGroup:
     from autogen.agentchat.conversable_agent import ConversableAgent
 
     from .tools import CodeHooks, FunctionHooks
@@ -97,7 +82,7 @@ def _tools(telemetry: Telemetry) -> _Patches:
         pass
     else:
         patches.append(FamilyPatch(CodeExecutor, {"execute_code_blocks": function_wrapper(code)}))
-    return _Patches(patches)
+    return PatchGroup(patches)
 
 
 def ag2_patches(telemetry: Telemetry) -> list[tuple[str, Any]]:

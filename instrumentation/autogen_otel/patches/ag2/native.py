@@ -13,7 +13,7 @@ import logging
 import threading
 from typing import Any
 
-from ...families import AttributePatch
+from ...families import AttributePatch, PatchGroup
 
 logger = logging.getLogger("autogen_otel")
 
@@ -34,20 +34,12 @@ def _skip(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, 
     return args[0] if args else kwargs.get("agent", kwargs.get("pattern"))
 
 
-class NativeTracingPatch:
+class NativeTracingPatch(PatchGroup):
     def __init__(self) -> None:
-        self._patches: list[AttributePatch] = []
+        super().__init__()
         for name in _MODULES:
             try:
                 module = importlib.import_module(name)
             except Exception:  # older AG2 without it, or its optional OTel extras missing
                 continue
-            self._patches.extend(AttributePatch(module, f, _skip) for f in _FUNCTIONS if hasattr(module, f))
-
-    def apply(self) -> None:
-        for patch in self._patches:
-            patch.apply()
-
-    def remove(self) -> None:
-        for patch in self._patches:
-            patch.remove()
+            self.patches.extend(AttributePatch(module, f, _skip) for f in _FUNCTIONS if hasattr(module, f))
