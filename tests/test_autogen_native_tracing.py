@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 from autogen_agentchat.agents import AssistantAgent
 from autogen_agentchat.conditions import MaxMessageTermination
 from autogen_agentchat.teams import RoundRobinGroupChat
-from autogen_core import SingleThreadedAgentRuntime
+from autogen_core import MessageContext, RoutedAgent, SingleThreadedAgentRuntime, message_handler
 from autogen_otel.demo.llm_server import Reply
 from helpers import openai_client, ours, traces, tree
 from teams import TASK, WEATHER_SCRIPT, weather_team
+
+
+@dataclass
+class Ping:
+    text: str
+
+
+class Echo(RoutedAgent):
+    @message_handler
+    async def on_ping(self, message: Ping, ctx: MessageContext) -> Ping:
+        return Ping(message.text)
 
 
 async def test_without_us_autogen_scatters_a_run_and_leaks_content(spans, llm_server):
@@ -47,3 +60,27 @@ async def test_same_agent_ids_in_two_runs_stay_apart(instrument, spans, llm_serv
                                    termination_condition=MaxMessageTermination(2))
         await team.run(task="x")
     assert len(traces(spans.get_finished_spans())) == 2
+
+
+async def test_a_runtime_given_its_own_provider_keeps_every_span_it_asked_for(instrument, spans):
+    """autogen-core's own test_register_receives_publish: an app that passes a provider to the runtime."""
+    from autogen_core import AgentId
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    async def run() -> list[tuple[str, str]]:
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        runtime = SingleThreadedAgentRuntime(tracer_provider=provider)
+        await Echo.register(runtime, "echo", lambda: Echo("echo"))
+        runtime.start()
+        assert await runtime.send_message(Ping("secret-ping"), AgentId("echo", "default")) == Ping("secret-ping")
+        await runtime.stop_when_idle()
+        return sorted((s.name, str(sorted(s.attributes))) for s in exporter.get_finished_spans())
+
+    instrumented = await run()
+    instrument().uninstrument()
+    plain = await run()
+    assert plain and instrumented == plain

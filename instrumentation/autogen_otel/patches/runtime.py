@@ -9,7 +9,8 @@ ours. While instrumented:
   message envelope's ``traceparent``), so the handler's spans -- ours -- join the sender's
   trace;
 * the runtime span itself is dropped (default) or kept as a child in that trace
-  (``AUTOGEN_OTEL_RUNTIME_SPANS=nested``);
+  (``AUTOGEN_OTEL_RUNTIME_SPANS=nested``) -- and always kept, as AutoGen makes it, for a runtime
+  the app gave a tracer provider of its own;
 * the native GenAI span helpers become no-ops.
 """
 
@@ -86,6 +87,15 @@ def _in_sender_context(metadata: Any, inner: Any) -> Iterator[Any]:
             otel_context.detach(token)
 
 
+def asked_for_own_spans(helper: Any) -> bool:
+    """True when the app gave this runtime a tracer provider of its own (not the global one):
+    it asked for AutoGen's runtime spans, so they are kept, whole, nested in our trace."""
+    provider = getattr(helper, "tracer_provider", None)
+    if provider is None or provider is trace.get_tracer_provider():
+        return False
+    return not isinstance(provider, (trace.ProxyTracerProvider, trace.NoOpTracerProvider))
+
+
 @contextlib.contextmanager
 def _no_span() -> Iterator[Any]:
     yield INVALID_SPAN
@@ -112,6 +122,8 @@ class RuntimePatch:
 
         async def runtime_attributes(wrapped: Any, instance: Any, args: tuple[Any, ...],
                                      kwargs: dict[str, Any]) -> Any:
+            if asked_for_own_spans(getattr(instance, "_tracer_helper", None)):
+                return await wrapped(*args, **kwargs)
             if not keep:
                 return {}  # no runtime span will carry them: skip serialising every message
             attributes = await wrapped(*args, **kwargs)
@@ -121,7 +133,7 @@ class RuntimePatch:
 
         def trace_block(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             metadata = kwargs.get("parent", args[2] if len(args) > 2 else None)
-            if not keep:
+            if not keep and not asked_for_own_spans(instance):
                 return _in_sender_context(metadata, None)
             # AutoGen passes context=None, i.e. "the current context": ours, once attached.
             return _in_sender_context(metadata, _Deferred(wrapped, args, kwargs))
