@@ -132,3 +132,22 @@ async def test_explicit_aclose_of_model_stream_ends_chat_span(instrument, spans,
     chat = by_name(spans.get_finished_spans(), "chat")[0]
     assert chat.attributes["autogen.stream.abandoned"] is True
     assert chat.attributes["gen_ai.response.time_to_first_chunk"] > 0
+
+
+def test_wrapped_coroutines_and_streams_carry_the_wrapped_names(instrument):
+    """As unwrapped: "coroutine 'AssistantAgent.on_messages' was never awaited", debuggers, task names."""
+    from autogen_agentchat.agents import AssistantAgent
+    from autogen_core import CancellationToken
+    from autogen_ext.models.replay import ReplayChatCompletionClient
+
+    client = ReplayChatCompletionClient(["ok"])
+    agent = AssistantAgent("a", model_client=client)
+    for method, call in ((AssistantAgent.on_messages, agent.on_messages([], CancellationToken())),
+                         (AssistantAgent.on_messages_stream, agent.on_messages_stream([], CancellationToken())),
+                         (type(client).create, client.create([]))):
+        try:
+            assert (call.__name__, call.__qualname__) == (method.__name__, method.__qualname__)
+            assert "wrapper" not in call.__qualname__
+        finally:
+            if hasattr(call, "cr_frame"):
+                call.close()  # a coroutine never awaited; an async generator never started needs nothing

@@ -77,9 +77,30 @@ def function_wrapper(hooks: Hooks) -> Callable[..., Any]:
     return wrapper
 
 
+def named(awaitable: Any, wrapped: Callable[..., Any]) -> Any:
+    """Give the coroutine (or async generator) our wrapper created the wrapped function's names, as
+    an unwrapped call would: they show in "never awaited" warnings, debuggers and task names."""
+    try:
+        awaitable.__name__ = wrapped.__name__
+        awaitable.__qualname__ = wrapped.__qualname__
+    except (AttributeError, TypeError):
+        pass
+    return awaitable
+
+
+def async_wrapper(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorates a wrapt wrapper written as ``async def``: its coroutine carries the wrapped names."""
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        return named(fn(wrapped, instance, args, kwargs), wrapped)
+
+    return wrapper
+
+
 def coroutine_wrapper(hooks: Hooks) -> Callable[..., Any]:
     site = hooks.site
 
+    @async_wrapper
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
                       kwargs: dict[str, Any]) -> Any:
         scope = safely(site, hooks.start, instance, args, kwargs)
@@ -105,7 +126,7 @@ def stream_wrapper(hooks: Hooks) -> Callable[..., Any]:
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> AsyncIterator[Any]:
-        return _traced_stream(hooks, site, wrapped, instance, args, kwargs)
+        return named(_traced_stream(hooks, site, wrapped, instance, args, kwargs), wrapped)
 
     return wrapper
 

@@ -14,6 +14,7 @@ from ..failopen import safely
 from ..families import AttributePatch, PatchGroup
 from ..scopes import Scope
 from ..telemetry import Telemetry
+from ..wrappers import async_wrapper
 from .models import (
     CACHED_TOKENS,
     FINISH_REASONS,
@@ -76,6 +77,7 @@ class OpenAIResponsePatch(PatchGroup):
             scope, _ = telemetry.registry.current()
             return scope if scope is not None and scope.kind == "chat" else None
 
+        @async_wrapper
         async def create(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             scope = safely(SITE, current_chat)
             result = await wrapped(*args, **kwargs)

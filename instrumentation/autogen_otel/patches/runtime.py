@@ -30,6 +30,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from ..config import RuntimeSpans
 from ..failopen import report
 from ..families import AttributePatch
+from ..wrappers import async_wrapper
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 
@@ -120,6 +121,7 @@ class RuntimePatch:
 
         keep = mode is RuntimeSpans.NESTED
 
+        @async_wrapper
         async def runtime_attributes(wrapped: Any, instance: Any, args: tuple[Any, ...],
                                      kwargs: dict[str, Any]) -> Any:
             if asked_for_own_spans(getattr(instance, "_tracer_helper", None)):

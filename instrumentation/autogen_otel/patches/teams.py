@@ -15,7 +15,7 @@ from ..health import stop_category
 from ..hooks import SpanHooks
 from ..scopes import Scope
 from ..telemetry import Telemetry
-from ..wrappers import coroutine_wrapper, stream_wrapper
+from ..wrappers import async_wrapper, coroutine_wrapper, stream_wrapper
 
 STOP_ABANDONED = "abandoned"
 
@@ -112,6 +112,7 @@ class TeamPatch:
 
         self.hooks = hooks = TeamHooks(telemetry)
 
+        @async_wrapper
         async def reset(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
             result = await wrapped(*args, **kwargs)
             hooks.forget(instance)

@@ -18,7 +18,7 @@ from ...health import STOP_CANCELLED, STOP_ERROR, stop_category
 from ...hooks import SpanHooks
 from ...scopes import Scope
 from ...telemetry import Telemetry, is_cancellation
-from ...wrappers import call_arg
+from ...wrappers import async_wrapper, call_arg
 from .state import AgentScopes, begin_selection, bind_selection_agents, end_selection, selecting
 
 TYPE_TWO_AGENT = "two_agent_chat"
@@ -194,6 +194,7 @@ def selection_wrappers(telemetry: Telemetry, scopes: AgentScopes) -> dict[str, A
         finally:
             end_selection(token, scopes)
 
+    @async_wrapper
     async def async_select(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         workflow = safely("ag2 speaker selection", _group_workflow, telemetry)
         if workflow is None:
