@@ -412,3 +412,29 @@ def test_an_internal_error_never_reaches_the_app(instrument_ag2, spans, llm_serv
     assert result.chat_history[-1]["content"].endswith("TERMINATE") and len(server.exchanges) == 2
     assert not ours(spans.get_finished_spans())
     assert "internal error" in caplog.text
+
+
+@pytest.mark.parametrize("entry,provider,streamed", [
+    ({"stream": True}, "openai", True),
+    ({"api_type": "azure", "api_version": "2024-06-01"}, "azure.ai.openai", False),
+])
+def test_streaming_and_azure_config_entries(instrument_ag2, spans, llm_server, entry, provider, streamed):
+    from importlib.metadata import version
+
+    from packaging.version import Version
+
+    if streamed and Version(version("autogen")) < Version("0.14"):
+        pytest.skip("AG2 < 0.14 counts streamed tokens with tiktoken, whose encodings are a download (no network)")
+    server = llm_server(WEATHER_SCRIPT)
+    user, assistant = weather_pair(server)
+    assistant.client = autogen.OpenAIWrapper(**llm_config(server, **entry))
+    user.initiate_chat(assistant, message=TASK)
+    chats = sorted(by_name(ours(spans.get_finished_spans()), "chat "), key=lambda s: s.start_time)
+    assert len(chats) == len(server.exchanges) == 2
+    for chat, exchange in zip(chats, server.exchanges, strict=True):
+        assert exchange.streamed is streamed
+        assert chat.attributes["gen_ai.provider.name"] == provider
+        assert chat.attributes["autogen.stream"] is streamed
+        assert (chat.attributes["gen_ai.usage.input_tokens"], chat.attributes["gen_ai.usage.output_tokens"]) == (
+            exchange.prompt_tokens, exchange.completion_tokens)
+        assert chat.attributes["gen_ai.response.id"] == exchange.response_id
