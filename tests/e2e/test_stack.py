@@ -134,6 +134,7 @@ class Stack:
                "COLLECTOR_OTLP_HTTP_ENDPOINT": f"127.0.0.1:{self.http_port}",
                "COLLECTOR_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{self.grpc_port}",
                "COLLECTOR_HEALTH_ENDPOINT": f"127.0.0.1:{self.health_port}",
+               "COLLECTOR_TELEMETRY_HOST": "127.0.0.1", "COLLECTOR_TELEMETRY_PORT": str(free_port()),
                "TEMPO_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{self.sink.port}",
                "PROMETHEUS_OTLP_ENDPOINT": f"{self.prom_url}/api/v1/otlp"}
         self.procs.append(subprocess.Popen([
@@ -248,6 +249,11 @@ def test_shipped_configs_validate_with_the_real_binaries():
                "EXTRA_OTLP_AUTHORIZATION": "Bearer test"}
         done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
         assert done.returncode == 0, (overlay, done.stdout + done.stderr)
+    for tier in ("otel-collector.agent.yaml", "otel-collector.gateway.yaml"):
+        done = subprocess.run([str(binary("otelcol-autogen-tier")), "validate",
+                               f"--config={DEPLOY / 'otel-collector.yaml'}", f"--config={DEPLOY / tier}"],
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, (tier, done.stdout + done.stderr)
 
 
 def test_traces_reach_tempo_side_as_one_trace_per_run_with_secrets_scrubbed(stack):
