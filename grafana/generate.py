@@ -175,8 +175,29 @@ def tokens_and_cost() -> dashboard.Dashboard:
                                     "{{gen_ai_workflow_name}}"))))
 
 
+def collector_tier() -> dashboard.Dashboard:
+    """The scale-out tier's own metrics (deploy/otel-collector.gateway.yaml pushes them)."""
+    sampled = "otelcol_processor_tail_sampling_count_traces_sampled_total"
+    decided = "otelcol_processor_tail_sampling_global_count_traces_sampled_total"
+    board = (dashboard.Dashboard("AutoGen / Collector tier").uid("autogen-collector-tier")
+             .description("Tail sampling in the scale-out gateways: runs kept and dropped, by policy.")
+             .tags(["autogen", "autogen-otel", "collector"]).time("now-6h", "now").refresh("30s")
+             .with_variable(dashboard.DatasourceVariable("datasource").label("Prometheus").type("prometheus")))
+    return (board
+            .with_panel(top("Runs kept and dropped (all gateways)", "short",
+                            f"sum by (decision) (increase({decided}[$__range]))"))
+            .with_panel(top("Runs kept, by the policy that kept them", "short",
+                            f'sum by (policy) (increase({sampled}{{sampled="true"}}[$__range]))'))
+            .with_panel(top("Runs decided per gateway", "short",
+                            f"sum by (instance) (increase({decided}[$__range]))"))
+            .with_panel(series("Decisions per second by outcome", "short",
+                               prom(f"sum by (decision) (rate({decided}[$__rate_interval]))", "{{decision}}"),
+                               width=24)))
+
+
 DASHBOARDS = {"autogen-overview.json": overview, "autogen-waterfall.json": waterfall,
-              "autogen-latency.json": latency, "autogen-tokens-cost.json": tokens_and_cost}
+              "autogen-latency.json": latency, "autogen-tokens-cost.json": tokens_and_cost,
+              "autogen-collector-tier.json": collector_tier}
 
 
 def render() -> dict[str, str]:

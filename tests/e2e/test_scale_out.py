@@ -104,6 +104,7 @@ class Tier:
                            COLLECTOR_OTLP_HTTP_ENDPOINT=f"127.0.0.1:{free_port()}",
                            TEMPO_OTLP_GRPC_ENDPOINT=f"127.0.0.1:{sink.port}",
                            GATEWAY_ID=f"gateway-{index + 1}", TAIL_DECISION_WAIT="3s", SPAN_METRICS_FLUSH_INTERVAL="2s",
+                           COLLECTOR_TELEMETRY_INTERVAL_MS="2000",
                            TAIL_KEEP_PERCENT=str(KEEP_PERCENT), TAIL_KEEP_COST_USD="0.02")
         self.collector("agent", "otel-collector.agent.yaml",
                        COLLECTOR_OTLP_GRPC_ENDPOINT=f"127.0.0.1:{free_port()}",
@@ -193,3 +194,21 @@ def test_span_metrics_count_every_run_not_the_sampled_ones(tier):
         raw = get_json(f"{tier.prom_url}/api/v1/query?" + urllib.parse.urlencode(
             {"query": 'traces_span_metrics_calls_total{gen_ai_workflow_name="failing"}[2m]'}))["data"]["result"]
         raise AssertionError(f"last: {seen[-1:]}; raw: {raw}") from None
+
+
+def test_the_collector_tier_dashboard_shows_sampling_decisions(tier):
+    from .test_stack import fill
+
+    board = json.loads((DEPLOY.parent / "grafana" / "dashboards" / "autogen-collector-tier.json").read_text())
+    queries = [t["expr"] for p in board["panels"] for t in p.get("targets", [])]
+    assert queries
+
+    def answer(expr: str) -> list:
+        url = f"{tier.prom_url}/api/v1/query?" + urllib.parse.urlencode({"query": fill(expr)})
+        return get_json(url)["data"]["result"]
+
+    for expr in queries:
+        assert wait_until(lambda expr=expr: answer(expr), timeout=45), expr
+    # Every run decided exactly once, on one gateway (the raw counters; increase() extrapolates).
+    decided = lambda: answer("sum(otelcol_processor_tail_sampling_global_count_traces_sampled_total)")  # noqa: E731
+    assert wait_until(lambda: float(decided()[0]["value"][1]) == sum(RUNS.values()), timeout=30)
