@@ -50,7 +50,10 @@ def test_dashboards_use_datasource_variables_and_have_service_and_team(path):
 
 def test_compose_pins_images_binds_loopback_and_keeps_secrets_out():
     compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.yaml").read_text())
-    images = {name: svc["image"] for name, svc in compose["services"].items()}
+    images = {name: svc["image"] for name, svc in compose["services"].items() if "profiles" not in svc}
+    tier = {name: svc["image"] for name, svc in compose["services"].items() if "scale-out" in svc.get("profiles", [])}
+    assert tier == dict.fromkeys(("collector-agent", "gateway-1", "gateway-2"),
+                                 "otel/opentelemetry-collector-contrib:0.159.0")  # = manifest.tier.yaml
     assert images == {"collector": "otel/opentelemetry-collector-contrib:0.161.0", "tempo": "grafana/tempo:3.0.3",
                       "prometheus": "prom/prometheus:v3.15.0", "grafana": "grafana/grafana:13.2.0",
                       "alertmanager": "prom/alertmanager:v0.34.2"}

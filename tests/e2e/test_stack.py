@@ -500,6 +500,8 @@ def compose_config(*args: str, env: dict[str, str] | None = None) -> subprocess.
 def test_real_compose_validates_the_bundle_against_the_compose_spec():
     done = compose_config("--env-file", str(DEPLOY / ".env.example"))
     assert done.returncode == 0, done.stdout + done.stderr
+    done = compose_config("--env-file", str(DEPLOY / ".env.example"), "--profile", "scale-out")
+    assert done.returncode == 0, done.stdout + done.stderr
     # Receivers set from the environment are interpolated the same way.
     done = compose_config("--env-file", str(DEPLOY / ".env.example"),
                           env={"ALERTMANAGER_WEBHOOK_URL": "https://hooks.example/x"})
