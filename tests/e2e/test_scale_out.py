@@ -126,8 +126,8 @@ class Tier:
 @pytest.fixture(scope="module")
 def tier(tmp_path_factory):
     t = Tier(tmp_path_factory.mktemp("tier"))
-    t.start()
     try:
+        t.start()  # inside the try: a collector that fails to start must not leave the others running
         environment = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_"))}
         environment.update({"OTEL_SERVICE_NAME": SERVICE, "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
                             "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{t.agent_http}",

@@ -214,8 +214,8 @@ for _ in range(RUNS):
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     s = Stack(tmp_path_factory.mktemp("stack"))
-    s.start()
     try:
+        s.start()  # inside the try: nothing keeps running (and alerting) if a part fails to start
         run_app(s, [str(Path(sys.executable).parent / "opentelemetry-instrument"), sys.executable, "-c",
                     TRAFFIC.replace("RUNS", str(TRAFFIC_RUNS))])
         # An unmodified example under zero-code instrumentation.
