@@ -1,4 +1,4 @@
-"""Throughput of the scale-out tier: synthetic agent runs (traces of 10 spans with autogen-otel's
+"""Throughput of the scale-out tier: synthetic agent runs (traces of 9 spans with autogen-otel's
 attributes) sent over OTLP/gRPC as fast as one process can, through 1 agent-tier collector and 2
 gateways (the real binaries from scripts/build-stack, the unchanged deploy/ files, every run kept so
 nothing is lost to sampling) to two OTLP sinks on loopback. Reports spans/s, what the collectors
@@ -70,7 +70,8 @@ class Collector:
 
 
 def send(endpoint: str, seconds: float, on_half: threading.Event | None = None) -> int:
-    """Runs of 10 spans each, as fast as possible; returns spans ended."""
+    """Runs of 9 spans each (a workflow, 3 agent turns with a model call, 2 tool calls), as fast as
+    possible; returns spans ended."""
     provider = TracerProvider()
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint, insecure=True),
                                                    max_queue_size=200_000, max_export_batch_size=2048))
@@ -89,7 +90,7 @@ def send(endpoint: str, seconds: float, on_half: threading.Event | None = None) 
                     if turn < 2:
                         with tracer.start_as_current_span("execute_tool t", attributes={"gen_ai.tool.name": "t"}):
                             pass
-        ended += 10
+        ended += 9
     provider.shutdown()
     return ended
 
@@ -109,8 +110,11 @@ def phase(seconds: float, kill_gateway: bool) -> dict[str, object]:
                       GATEWAY_ENDPOINTS=json.dumps([f"127.0.0.1:{p}" for p in gateway_ports]))
     half = threading.Event()
     if kill_gateway:
-        threading.Thread(target=lambda: half.wait() or gateways[1].proc.send_signal(signal.SIGKILL),
-                         daemon=True).start()
+        def kill() -> None:
+            half.wait()
+            gateways[1].proc.send_signal(signal.SIGKILL)
+
+        threading.Thread(target=kill, daemon=True).start()
     started = time.monotonic()
     sent = send(f"http://127.0.0.1:{agent_grpc}", seconds, half)
     elapsed = time.monotonic() - started
@@ -133,11 +137,18 @@ def phase(seconds: float, kill_gateway: bool) -> dict[str, object]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--out", help="also write the report here (e.g. benchmarks/results-tier.md)")
     args = parser.parse_args()
+    lines = [f"Scale-out tier: 1 agent + 2 gateways (otelcol-autogen-tier, deploy/ files, every run kept), "
+             f"one sender process, {args.seconds:g} s per phase.", ""]
     for name, kill in (("steady", False), ("gateway 2 killed half-way", True)):
-        print(f"## {name}")
-        for key, value in phase(args.seconds, kill).items():
-            print(f"- {key}: {value}")
+        lines.append(f"## {name}")
+        lines.extend(f"- {key}: {value}" for key, value in phase(args.seconds, kill).items())
+        lines.append("")
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text)
     return 0
 
 
