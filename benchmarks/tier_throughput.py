@@ -31,8 +31,11 @@ from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
 from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: E402
 
 DEPLOY = ROOT / "deploy"
-COUNTERS = ("otelcol_receiver_refused_spans_total", "otelcol_exporter_send_failed_spans_total",
-            "otelcol_exporter_enqueue_failed_spans_total", "otelcol_processor_dropped_spans_total")
+# The collector's own counters (its Prometheus endpoint names them without _total), and the spans
+# still waiting in exporter queues (retrying) when the phase is measured.
+COUNTERS = ("otelcol_receiver_refused_spans", "otelcol_exporter_send_failed_spans",
+            "otelcol_exporter_enqueue_failed_spans", "otelcol_processor_dropped_spans",
+            'otelcol_exporter_queue_size{data_type="traces"')
 
 
 class Collector:
@@ -60,7 +63,8 @@ class Collector:
         for line in text.splitlines():
             for name in COUNTERS:
                 if line.startswith(name):
-                    totals[name] = totals.get(name, 0.0) + float(line.rsplit(" ", 1)[1])
+                    key = name.split("{")[0].removeprefix("otelcol_")
+                    totals[key] = totals.get(key, 0.0) + float(line.rsplit(" ", 1)[1])
         return totals
 
     def stop(self) -> None:
