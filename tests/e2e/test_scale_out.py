@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from .otlp_grpc_sink import OTLPGrpcSink
-from .test_stack import DEPLOY, binary, free_port, get_json, wait_for, wait_until
+from .test_stack import DEPLOY, binary, free_port, get_json, stop_all, wait_for, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -112,13 +112,7 @@ class Tier:
                        GATEWAY_ENDPOINTS=json.dumps([f"127.0.0.1:{p}" for p in self.gateway_ports]))
 
     def stop(self) -> None:
-        for proc in reversed(self.procs):
-            proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_all(self.procs[::-1])
         for sink in self.sinks:
             sink.stop()
 

@@ -64,6 +64,17 @@ def wait_for(url: str, timeout: float = 60) -> None:
     raise AssertionError(f"{url} not ready after {timeout}s")
 
 
+def stop_all(procs: list[subprocess.Popen]) -> None:
+    """Terminate the binaries we started (killing any that do not exit within 15 s)."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def get_json(url: str) -> dict:
     with urllib.request.urlopen(url, timeout=10) as response:
         return json.load(response)
@@ -144,13 +155,7 @@ class Stack:
         wait_for(f"http://127.0.0.1:{self.health_port}/")
 
     def stop(self) -> None:
-        for proc in self.procs:
-            proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_all(self.procs)
         self.sink.stop()
         self.webhook.stop()
         self.smtp.stop()
