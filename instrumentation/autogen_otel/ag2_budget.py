@@ -20,6 +20,13 @@ __all__ = ["AG2Budget"]
 logger = logging.getLogger("autogen_otel")
 
 
+def _live_telemetry() -> Any:
+    """The AG2 instrumentor's live state, or None when it is not instrumenting."""
+    from .instrumentor import AG2Instrumentor
+
+    return AG2Instrumentor().telemetry
+
+
 def _ag2_usage(agents: list[Any]) -> tuple[float, int]:
     cost, tokens = 0.0, 0
     for agent in agents:
@@ -56,9 +63,7 @@ class AG2Budget:
 
     def spent(self) -> tuple[float | None, int]:
         """(USD or None when unknown, tokens) spent so far by the current run."""
-        from .instrumentor import AG2Instrumentor
-
-        telemetry = AG2Instrumentor().telemetry
+        telemetry = _live_telemetry()
         run = telemetry.registry.current()[1] if telemetry is not None else None
         if run is not None and run.root is not None:
             usage = run.usage
@@ -71,9 +76,7 @@ class AG2Budget:
             return False, None
         self.stopped_reason = reason
         logger.warning("autogen-otel: %s; %s stops the conversation", reason, getattr(recipient, "name", "agent"))
-        from .instrumentor import AG2Instrumentor
-
-        telemetry = AG2Instrumentor().telemetry
+        telemetry = _live_telemetry()
         if telemetry is not None:
             from .patches.ag2.chats import record_stop
 

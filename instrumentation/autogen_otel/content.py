@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 _MAX_DEPTH = 8
@@ -136,12 +136,14 @@ def llm_message(message: Any) -> dict[str, Any]:
     return {"role": role, "parts": parts}
 
 
-def input_messages(messages: Sequence[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Split model-call messages into (system instructions parts, non-system messages)."""
+def input_messages(messages: Sequence[Any], convert: Callable[[Any], dict[str, Any]] | None = None,
+                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Split model-call messages into (system instructions parts, non-system messages), each
+    converted by ``convert`` (default: AgentChat's LLM messages; AG2 passes ``openai_message``)."""
     system: list[dict[str, Any]] = []
     others: list[dict[str, Any]] = []
     for message in messages:
-        converted = llm_message(message)
+        converted = (convert or llm_message)(message)
         if converted["role"] == "system":
             system.extend(converted["parts"])
         else:

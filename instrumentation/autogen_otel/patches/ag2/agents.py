@@ -4,7 +4,6 @@ person (``get_human_input`` / ``a_get_human_input``)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +11,7 @@ from opentelemetry.trace import SpanKind
 
 from ... import content
 from ... import semconv as sc
-from ...hooks import SpanHooks
+from ...hooks import SpanHooks, arguments_key
 from ...scopes import Scope
 from ...telemetry import Telemetry
 from ...wrappers import call_arg
@@ -28,10 +27,7 @@ def reply_text(reply: Any) -> str:
         text = reply.get("content")
         calls = reply.get("tool_calls") or reply.get("function_call")
         if calls:
-            try:
-                return content.safe_text(text or "") + json.dumps(content.to_jsonable(calls), sort_keys=True)
-            except (TypeError, ValueError):
-                return content.safe_text(calls)
+            return content.safe_text(text or "") + arguments_key(calls)
         return content.safe_text(text if text is not None else "")
     return content.safe_text(reply)
 

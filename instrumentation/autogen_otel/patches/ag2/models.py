@@ -92,11 +92,7 @@ class AG2ChatHooks(ChatSpanHooks):
         name = f"{sc.OP_CHAT} {model}" if model else sc.OP_CHAT
         scope = self.open_chat(name, attrs, instance, provider, model, parent=parent)
         if self.t.capturing:
-            system: list[dict[str, Any]] = []
-            others: list[dict[str, Any]] = []
-            for message in kwargs.get("messages") or ():
-                converted = content.openai_message(message)
-                (system.extend(converted["parts"]) if converted["role"] == "system" else others.append(converted))
+            system, others = content.input_messages(kwargs.get("messages") or (), content.openai_message)
             tools = entry.get("tools") or ()
             self.t.record_content(scope, {
                 sc.GEN_AI_INPUT_MESSAGES: others,
