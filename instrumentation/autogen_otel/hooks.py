@@ -45,17 +45,19 @@ class SpanHooks:
     def _end(self, scope: Scope, exc: BaseException | None) -> None:
         raise NotImplementedError
 
-    def open_agent(self, instance: Any, name: str, description: Any, new_run: bool) -> Scope:
-        """An ``invoke_agent`` span for one turn of ``instance``, counted as a turn of its run."""
-        attrs: dict[str, Any] = {
-            sc.GEN_AI_OPERATION_NAME: sc.OP_AGENT,
-            sc.GEN_AI_AGENT_NAME: name,
-            sc.GEN_AI_AGENT_ID: f"{type(instance).__name__}:{name}",
-            sc.AUTOGEN_AGENT_TYPE: type(instance).__name__,
-        }
+    def open_agent(self, instance: Any, name: str, description: Any, new_run: bool, *,
+                   kind: SpanKind = SpanKind.INTERNAL, extra: dict[str, Any] | None = None) -> Scope:
+        """An ``invoke_agent`` span for one turn of ``instance`` (``None``: an agent in another
+        process's runtime we know only by id), counted as a turn of its run."""
+        attrs: dict[str, Any] = {sc.GEN_AI_OPERATION_NAME: sc.OP_AGENT, sc.GEN_AI_AGENT_NAME: name}
+        if instance is not None:
+            attrs[sc.GEN_AI_AGENT_ID] = f"{type(instance).__name__}:{name}"
+            attrs[sc.AUTOGEN_AGENT_TYPE] = type(instance).__name__
         if description:
             attrs[sc.GEN_AI_AGENT_DESCRIPTION] = self.t.cap(content.safe_text(description))
-        scope = self.t.open("agent", f"{sc.OP_AGENT} {name}", SpanKind.INTERNAL, attrs, owner=instance,
+        if extra:
+            attrs.update(extra)
+        scope = self.t.open("agent", f"{sc.OP_AGENT} {name}", kind, attrs, owner=instance,
                             name=name, new_run=name if new_run else None)
         if scope.run is not None:
             scope.run.turns += 1

@@ -99,13 +99,15 @@ class AutoGenInstrumentor(_FamilyInstrumentor):
     def _patches(self, telemetry: Telemetry) -> PatchTable:
         """Imported lazily so a missing optional part skips only itself."""
         from .patches.agents import AgentPatch
+        from .patches.distributed import GrpcRuntimePatch
         from .patches.models import ModelPatch
         from .patches.runtime import RuntimePatch
         from .patches.teams import TeamPatch
         from .patches.tools import ToolPatch
 
         patches: PatchTable = [
-            ("runtime", lambda t: RuntimePatch(t.settings.runtime_spans, t.settings.capture.enabled)),
+            ("runtime", RuntimePatch),
+            ("distributed runtime", GrpcRuntimePatch),
             ("teams", TeamPatch),
             ("agents", AgentPatch),
             ("model clients", ModelPatch),

@@ -8,7 +8,8 @@ context token is ever detached in a different context than it was attached in.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Protocol
 
 from opentelemetry import context as otel_context
@@ -75,6 +76,26 @@ def function_wrapper(hooks: Hooks) -> Callable[..., Any]:
         return result
 
     return wrapper
+
+
+@contextlib.contextmanager
+def traced_block(hooks: Hooks, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Iterator[None]:
+    """For code AutoGen runs inside a ``with`` block of its own (a runtime's trace block): the
+    block's body runs in this task, so attaching before and detaching after is safe."""
+    site = hooks.site
+    scope = safely(site, hooks.start, instance, args, kwargs)
+    if scope is None:
+        yield
+        return
+    token = _attach(scope)
+    try:
+        yield
+    except BaseException as exc:
+        safely(site, hooks.fail, scope, exc)
+        raise
+    finally:
+        _detach(token)
+    safely(site, hooks.finish, scope, None)
 
 
 def named(awaitable: Any, wrapped: Callable[..., Any]) -> Any:

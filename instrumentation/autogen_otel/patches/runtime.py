@@ -30,7 +30,9 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from ..config import RuntimeSpans
 from ..failopen import report
 from ..families import AttributePatch
-from ..wrappers import async_wrapper
+from ..telemetry import Telemetry
+from ..wrappers import async_wrapper, call_arg, traced_block
+from .distributed import RemoteHandlerHooks, is_worker_runtime
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 
@@ -69,20 +71,23 @@ def sender_context(metadata: Any) -> otel_context.Context | None:
     return ctx if trace.get_current_span(ctx).get_span_context().is_valid else None
 
 
-@contextlib.contextmanager
-def _in_sender_context(metadata: Any, inner: Any) -> Iterator[Any]:
+def _parent_of(metadata: Any) -> otel_context.Context | None:
     try:
-        parent = sender_context(metadata)
+        return sender_context(metadata)
     except Exception as exc:
         report("runtime context", exc)
-        parent = None
+        return None
+
+
+@contextlib.contextmanager
+def _in_sender_context(metadata: Any, inner: Any, handler: Any = None) -> Iterator[Any]:
+    """Runs the block in the sender's context, inside AutoGen's span (``inner``) if kept and
+    our handler span (``handler``) if any."""
+    parent = _parent_of(metadata)
     token = otel_context.attach(parent) if parent is not None else None
     try:
-        if inner is None:
-            yield INVALID_SPAN
-        else:
-            with inner as span:
-                yield span
+        with (inner if inner is not None else _no_span()) as span, (handler or contextlib.nullcontext()):
+            yield span
     finally:
         if token is not None:
             otel_context.detach(token)
@@ -116,10 +121,12 @@ def _called_from_autogen() -> bool:
 
 
 class RuntimePatch:
-    def __init__(self, mode: RuntimeSpans, capture_content: bool = False) -> None:
+    def __init__(self, telemetry: Telemetry) -> None:
         from autogen_core._telemetry import TraceHelper
 
-        keep = mode is RuntimeSpans.NESTED
+        keep = telemetry.settings.runtime_spans is RuntimeSpans.NESTED
+        capture_content = telemetry.settings.capture.enabled
+        handler_hooks = RemoteHandlerHooks(telemetry)
 
         @async_wrapper
         async def runtime_attributes(wrapped: Any, instance: Any, args: tuple[Any, ...],
@@ -134,11 +141,20 @@ class RuntimePatch:
             return attributes
 
         def trace_block(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-            metadata = kwargs.get("parent", args[2] if len(args) > 2 else None)
-            if not keep and not asked_for_own_spans(instance):
-                return _in_sender_context(metadata, None)
+            operation = call_arg(args, kwargs, 0, "operation")
+            metadata = call_arg(args, kwargs, 2, "parent")
+            handler = None
+            if operation == "process" and is_worker_runtime(instance):
+                handler = traced_block(handler_hooks, instance, args, kwargs)
+            own = asked_for_own_spans(instance)
+            if not keep and not own:
+                return _in_sender_context(metadata, None, handler)
+            if operation == "ack" and not own and _parent_of(metadata) is None:
+                # A gRPC reply's metadata is built after the handler's span ended: its ack span
+                # would be a stray one-span trace.
+                return _no_span()
             # AutoGen passes context=None, i.e. "the current context": ours, once attached.
-            return _in_sender_context(metadata, _Deferred(wrapped, args, kwargs))
+            return _in_sender_context(metadata, _Deferred(wrapped, args, kwargs), handler)
 
         self._active = False
 
