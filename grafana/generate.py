@@ -13,6 +13,8 @@ from pathlib import Path
 
 from grafana_foundation_sdk.builders import dashboard, prometheus, stat, table, tempo, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import tempo as tempo_model
+from grafana_foundation_sdk.builders.common import TableFooterOptions
 from grafana_foundation_sdk.models.dashboard import DataSourceRef, VariableRefresh
 
 OUT = Path(__file__).parent / "dashboards"
@@ -73,6 +75,28 @@ def traceql(title: str, query: str, width: int = 24) -> table.Panel:
             .with_target(tempo.TempoQuery().query_type("traceql").query(query).limit(50).datasource(TEMPO)))
 
 
+class _SpanRows(tempo_model.TempoQuery):
+    """Tempo query options the SDK does not model: one table row per span, every span of a set."""
+
+    def to_json(self) -> dict[str, object]:
+        return {**super().to_json(), "tableType": "spans", "spss": 100}
+
+
+class _SpanRowsBuilder:
+    def __init__(self, query: str) -> None:
+        self._query = query
+
+    def build(self) -> _SpanRows:
+        return _SpanRows(query_type="traceql", query=self._query, limit=50, datasource=TEMPO)
+
+
+def span_totals(title: str, query: str) -> table.Panel:
+    """Spans as rows with a footer summing every numeric column."""
+    return (table.Panel().title(title).datasource(TEMPO).height(8).span(24)
+            .footer(TableFooterOptions().show(True).reducer(["sum"]))
+            .with_target(_SpanRowsBuilder(query)))  # type: ignore[arg-type]
+
+
 def quantile(q: float, metric: str, by: str, extra: str = SEL) -> str:
     return f"histogram_quantile({q}, sum by (le, {by}) (rate({metric}_bucket{{{extra}}}[$__rate_interval])))"
 
@@ -112,9 +136,17 @@ def waterfall() -> dashboard.Dashboard:
     workflow = '{span.gen_ai.operation.name="invoke_workflow" && resource.service.name=~"${service:regex}" ' \
                '&& span.gen_ai.workflow.name=~"${team:regex}"'
     agent = '{span.gen_ai.operation.name="invoke_agent" && span.gen_ai.agent.name=~"${agent:regex}"}'
-    return (base("autogen-waterfall", "AutoGen / Conversation waterfall",
+    # Each process a run crosses (AutoGen's gRPC runtime) has its own run root carrying what was
+    # spent there; in-process runs have exactly one.
+    run_roots = ('{trace:id="${trace_id}" && span.autogen.run.stop_category != nil} | select('
+                 "resource.service.name, span.gen_ai.agent.name, span.gen_ai.workflow.name, "
+                 "span.gen_ai.usage.input_tokens, span.gen_ai.usage.output_tokens, span.autogen.cost.usd, "
+                 "span.autogen.run.model_calls, span.autogen.run.turns)")
+    board = base("autogen-waterfall", "AutoGen / Conversation waterfall",
                  "Find runs by service, team, agent and status; open one to see its waterfall.", with_tempo=True,
                  with_agent=True)
+    board = board.with_variable(dashboard.TextBoxVariable("trace_id").label("Trace ID (run totals)"))
+    return (board
             .with_panel(traceql("Runs (agents taking turns in them)", f"{workflow}}} >> {agent}"))
             .with_panel(traceql("Failed runs", workflow + " && status=error}", width=12))
             .with_panel(traceql("Runs with loop detections", workflow + ' && event:name="autogen.loop_detected"}',
@@ -123,7 +155,9 @@ def waterfall() -> dashboard.Dashboard:
                                 f'{workflow}}} >> {{span.gen_ai.operation.name="chat" && duration > 10s}}', width=12))
             .with_panel(traceql("Failed tool calls",
                                 f'{workflow}}} >> {{span.gen_ai.operation.name="execute_tool" && status=error}}',
-                                width=12)))
+                                width=12))
+            .with_panel(span_totals("Run totals across processes (the trace id above; footer: the run's sum)",
+                                    run_roots)))
 
 
 def latency() -> dashboard.Dashboard:

@@ -475,7 +475,7 @@ def test_alertmanager_config_validates_with_amtool_with_and_without_receivers(tm
 def test_dashboard_traceql_queries_need_tempo():
     queries = [t["query"] for p in sorted((ROOT / "grafana" / "dashboards").glob("*.json"))
                for panel in json.loads(p.read_text())["panels"] for t in panel.get("targets", []) if "query" in t]
-    assert queries and all(re.match(r"^\{.*\}$", q) for q in queries)
+    assert queries and all(re.match(r"^\{.*\}( \| select\(.*\))?$", q) for q in queries)
     pytest.skip("Tempo 3.0.3 cannot be built here (Go module proxy answers 403 for github.com/grafana/tempo): "
                 f"{len(queries)} TraceQL queries are not executed")
 
