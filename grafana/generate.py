@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 from grafana_foundation_sdk.builders import dashboard, prometheus, stat, table, tempo, timeseries
+from grafana_foundation_sdk.builders.common import TableFooterOptions
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import tempo as tempo_model
-from grafana_foundation_sdk.builders.common import TableFooterOptions
 from grafana_foundation_sdk.models.dashboard import DataSourceRef, VariableRefresh
 
 OUT = Path(__file__).parent / "dashboards"

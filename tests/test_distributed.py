@@ -38,18 +38,20 @@ def _free_port() -> int:
 class Cluster:
     """Host and two workers; ``drive`` runs a driver to its end and returns its runs' outcomes."""
 
-    def __init__(self, runtime_spans: str, receiver: OTLPReceiver, **worker_env: dict[str, str]) -> None:
+    def __init__(self, runtime_spans: str, receiver: OTLPReceiver, plain: tuple[str, ...] = (),
+                 **worker_env: dict[str, str]) -> None:
         self.address = f"127.0.0.1:{_free_port()}"
         self.receiver = receiver
         self.runtime_spans = runtime_spans
         self.processes: dict[str, subprocess.Popen[str]] = {}
+        self.startup_spans: list[dict[str, Any]] = []
         self._start("host", [str(EXAMPLE), "host", "--address", self.address])
         for role in ("researcher", "writer"):
             args = [str(APP), "worker", role, self.address]
             extra = worker_env.get(role, {})
             if "DELAY" in extra:
                 args += ["--delay", extra["DELAY"]]
-            self._start(role, args, extra)
+            self._start(role, args, extra, instrumented=role not in plain)
 
     def env(self, service: str, extra: dict[str, str] | None = None) -> dict[str, str]:
         environment = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_", "AUTOGEN_"))}
@@ -65,8 +67,10 @@ class Cluster:
         })
         return environment
 
-    def _start(self, name: str, args: list[str], extra: dict[str, str] | None = None) -> None:
-        process = subprocess.Popen([str(BIN / "opentelemetry-instrument"), sys.executable, *args],
+    def _start(self, name: str, args: list[str], extra: dict[str, str] | None = None,
+               instrumented: bool = True) -> None:
+        launcher = [str(BIN / "opentelemetry-instrument")] if instrumented else []
+        process = subprocess.Popen([*launcher, sys.executable, *args],
                                    env=self.env(name, extra), stdout=subprocess.PIPE, text=True)
         self.processes[name] = process
         assert process.stdout is not None
@@ -182,6 +186,7 @@ EXPECTED = {
 def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     receiver = OTLPReceiver()
     running = Cluster(request.param, receiver)
+    running.startup_spans = settled_spans(receiver, 0, quiet=1.0, limit=3)
     yield running
     running.stop()
     receiver.stop()
@@ -204,6 +209,11 @@ def check_runs(cluster: Cluster, mode: str, runs: int, app_span: bool = False) -
         assert all(c["attributes"]["gen_ai.usage.output_tokens"] > 0 for c in chats)
         assert not any(s["status"] == ERROR for s in trace)
     return list(traces.values())
+
+
+def test_starting_host_and_workers_makes_no_traces(cluster: Cluster) -> None:
+    """Registrations and subscriptions are not runs."""
+    assert cluster.startup_spans == []
 
 
 def test_rpc_chain_without_an_app_span(cluster: Cluster) -> None:
@@ -275,3 +285,24 @@ def test_a_worker_dying_mid_run_ends_the_trace_with_an_error() -> None:
     assert researcher["status"] == ERROR and researcher["attributes"]["error.type"] == "RuntimeError"
     assert researcher["parent_id"] == root["span_id"]
     assert not [s for s in trace if s["resource"]["service.name"] == "dist-writer"]  # killed before exporting
+
+
+def test_an_uninstrumented_worker_breaks_nothing() -> None:
+    """Only some processes traced: the run works, the trace has a gap where the plain worker is."""
+    receiver = OTLPReceiver()
+    cluster = Cluster("suppress", receiver, plain=("writer",))
+    try:
+        for mode in ("rpc", "pubsub"):
+            since = len(receiver.spans)
+            (outcome,) = cluster.drive(mode)
+            assert outcome["article"]
+            traces = by_trace(settled_spans(receiver, since))
+            services = {s["resource"]["service.name"] for t in traces.values() for s in t}
+            assert services == {"dist-driver", "dist-researcher"}
+            # The plain writer forwards no context: its published result starts a new trace.
+            assert len(traces) == (1 if mode == "rpc" else 2)
+            for trace in traces.values():
+                assert_whole(trace)
+    finally:
+        cluster.stop()
+        receiver.stop()
