@@ -302,3 +302,77 @@ async def test_unknown_client_class_is_traced_generically(instrument, spans):
     assert len(chats) == 2
     assert chats[0].attributes["gen_ai.provider.name"] == "homegrownclient"
     assert chats[0].attributes["gen_ai.usage.input_tokens"] == 11
+
+
+class _Discard:
+    def export(self, spans):  # type: ignore[no-untyped-def]
+        from opentelemetry.sdk.trace.export import SpanExportResult
+
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 0) -> bool:
+        return True
+
+
+async def test_ten_thousand_runs_leave_nothing_behind():
+    """Nothing of a run stays with us once it ends: 10,000 runs (an agent with a tool) leave the
+    number of live objects where the first runs left them, and 1,000 runs grow traced memory no
+    more than the same runs uninstrumented (AutoGen and pydantic keep a few bytes per run)."""
+    from autogen_core.tools import FunctionTool
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(_Discard()))  # type: ignore[arg-type]
+    meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    instrumentor = AutoGenInstrumentor()
+
+    async def lookup(city: str) -> str:
+        """Look a city up."""
+        return city
+
+    tool = FunctionTool(lookup, description="Look a city up.")
+    call = CreateResult(finish_reason="function_calls",
+                        content=[FunctionCall(id="c1", name="lookup", arguments='{"city": "Paris"}')],
+                        usage=RequestUsage(prompt_tokens=100, completion_tokens=10), cached=False)
+
+    async def runs(count: int) -> None:
+        for _ in range(count):
+            client = ReplayChatCompletionClient([call], model_info=MODEL_INFO)
+            await AssistantAgent("agent", model_client=client, tools=[tool]).run(task="go")
+
+    async def traced_growth(count: int) -> int:
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before, _ = tracemalloc.get_traced_memory()
+            await runs(count)
+            gc.collect()
+            after, _ = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        return after - before
+
+    await runs(300)  # warm AutoGen's caches
+    plain = await traced_growth(1_000)
+    instrumentor.instrument(tracer_provider=provider, meter_provider=meter_provider)
+    try:
+        await runs(300)  # and ours (prices, parsed contexts)
+        gc.collect()
+        objects = len(gc.get_objects())
+        ours = await traced_growth(1_000)
+        await runs(9_000)
+        gc.collect()
+        grown = len(gc.get_objects()) - objects
+        assert instrumentor.telemetry.registry.open_scopes() == 0
+        assert instrumentor.telemetry.registry.active_runs() == []
+        # A run allocates thousands of objects and tens of KiB: keeping one object per run would show.
+        assert grown < 500, f"{grown} more live objects after 10,000 runs"
+        assert ours - plain < 64 * 1024, f"1,000 runs: {ours / 1024:.0f} KiB instrumented, {plain / 1024:.0f} plain"
+    finally:
+        instrumentor.uninstrument()
+        meter_provider.shutdown()

@@ -16,10 +16,8 @@ ours. While instrumented:
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import sys
-from collections.abc import Iterator, Mapping
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -57,18 +55,38 @@ _ALWAYS_IMPORT = (
 )
 
 
+# The latest parsed contexts by (traceparent, tracestate): a message published to several agents,
+# and every message one span sends, carry the same pair; a Context is immutable, so one parse
+# serves them all. Few entries: it must not hold on to finished runs' contexts for long.
+_CONTEXTS: dict[tuple[str, str | None], otel_context.Context | None] = {}
+_CONTEXTS_LIMIT = 64
+
+
 def sender_context(metadata: Any) -> otel_context.Context | None:
-    """The context carried in an envelope's metadata, if it names a valid span."""
+    """The context carried in a message's metadata (an envelope, or the gRPC runtime's mapping),
+    if it names a valid span."""
     if metadata is None:
         return None
-    if isinstance(metadata, Mapping):
-        carrier = {k: metadata[k] for k in ("traceparent", "tracestate") if metadata.get(k)}
+    traceparent = getattr(metadata, "traceparent", None)
+    if traceparent is None and hasattr(metadata, "get"):
+        traceparent, tracestate = metadata.get("traceparent"), metadata.get("tracestate")
     else:
-        carrier = {k: v for k in ("traceparent", "tracestate") if (v := getattr(metadata, k, None))}
-    if "traceparent" not in carrier:
+        tracestate = getattr(metadata, "tracestate", None)
+    if not traceparent:
         return None
-    ctx = _PROPAGATOR.extract(carrier)
-    return ctx if trace.get_current_span(ctx).get_span_context().is_valid else None
+    key = (traceparent, tracestate or None)
+    try:
+        return _CONTEXTS[key]
+    except KeyError:
+        pass
+    carrier = {"traceparent": traceparent, "tracestate": tracestate} if tracestate else {"traceparent": traceparent}
+    ctx: otel_context.Context | None = _PROPAGATOR.extract(carrier)
+    if not trace.get_current_span(ctx).get_span_context().is_valid:
+        ctx = None
+    if len(_CONTEXTS) >= _CONTEXTS_LIMIT:
+        _CONTEXTS.pop(next(iter(_CONTEXTS)), None)  # the oldest: hits come within one fan-out
+    _CONTEXTS[key] = ctx
+    return ctx
 
 
 def _parent_of(metadata: Any) -> otel_context.Context | None:
@@ -79,18 +97,48 @@ def _parent_of(metadata: Any) -> otel_context.Context | None:
         return None
 
 
-@contextlib.contextmanager
-def _in_sender_context(metadata: Any, inner: Any, handler: Any = None) -> Iterator[Any]:
+class _InSenderContext:
     """Runs the block in the sender's context, inside AutoGen's span (``inner``) if kept and
-    our handler span (``handler``) if any."""
-    parent = _parent_of(metadata)
-    token = otel_context.attach(parent) if parent is not None else None
-    try:
-        with (inner if inner is not None else _no_span()) as span, (handler or contextlib.nullcontext()):
-            yield span
-    finally:
-        if token is not None:
-            otel_context.detach(token)
+    our handler span (``handler``) if any. A class, not a generator: it wraps every message."""
+
+    __slots__ = ("_handler", "_inner", "_parent", "_token")
+
+    def __init__(self, metadata: Any, inner: Any = None, handler: Any = None) -> None:
+        self._parent = _parent_of(metadata)
+        self._inner, self._handler, self._token = inner, handler, None
+
+    def __enter__(self) -> Any:
+        if self._parent is not None:
+            self._token = otel_context.attach(self._parent)
+        try:
+            span = self._inner.__enter__() if self._inner is not None else INVALID_SPAN
+            if self._handler is not None:
+                try:
+                    self._handler.__enter__()
+                except BaseException:
+                    if self._inner is not None:
+                        self._inner.__exit__(None, None, None)
+                    raise
+            return span
+        except BaseException:
+            self._detach()
+            raise
+
+    def __exit__(self, *exc: Any) -> Any:
+        try:
+            if self._handler is not None:
+                self._handler.__exit__(*exc)
+        finally:
+            try:
+                suppressed = self._inner.__exit__(*exc) if self._inner is not None else False
+            finally:
+                self._detach()
+        return suppressed
+
+    def _detach(self) -> None:
+        if self._token is not None:
+            otel_context.detach(self._token)
+            self._token = None
 
 
 def asked_for_own_spans(helper: Any) -> bool:
@@ -102,9 +150,21 @@ def asked_for_own_spans(helper: Any) -> bool:
     return not isinstance(provider, (trace.ProxyTracerProvider, trace.NoOpTracerProvider))
 
 
-@contextlib.contextmanager
-def _no_span() -> Iterator[Any]:
-    yield INVALID_SPAN
+class _NoSpan:
+    __slots__ = ()
+
+    def __enter__(self) -> Any:
+        return INVALID_SPAN
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+_NO_SPAN = _NoSpan()
+
+
+def _no_span() -> _NoSpan:
+    return _NO_SPAN
 
 
 def _called_from_autogen() -> bool:
@@ -148,13 +208,13 @@ class RuntimePatch:
                 handler = traced_block(handler_hooks, instance, args, kwargs)
             own = asked_for_own_spans(instance)
             if not keep and not own:
-                return _in_sender_context(metadata, None, handler)
+                return _InSenderContext(metadata, None, handler)
             if operation == "ack" and not own and _parent_of(metadata) is None:
                 # A gRPC reply's metadata is built after the handler's span ended: its ack span
                 # would be a stray one-span trace.
                 return _no_span()
             # AutoGen passes context=None, i.e. "the current context": ours, once attached.
-            return _in_sender_context(metadata, _Deferred(wrapped, args, kwargs), handler)
+            return _InSenderContext(metadata, _Deferred(wrapped, args, kwargs), handler)
 
         self._active = False
 
