@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -17,7 +16,7 @@ from .telemetry import Telemetry, error_type
 
 def arguments_key(arguments: Any) -> str:
     try:
-        return json.dumps(content.to_jsonable(arguments), sort_keys=True)
+        return content.to_json(arguments, sort_keys=True)
     except (TypeError, ValueError):
         return content.safe_text(arguments)
 

@@ -159,9 +159,8 @@ class Telemetry:
         if not self.settings.capture.enabled or scope.span is None:
             return
         limit = self.settings.max_attribute_length
-        rendered = {key: (value if isinstance(value, str) else content.dumps(value, limit))
-                    for key, value in values.items() if value is not None}
-        rendered = {key: content.truncate(content.scrub(value), limit) for key, value in rendered.items()}
+        rendered = {key: content.truncate(content.scrub(value), limit) if isinstance(value, str)
+                    else content.dumps(value, limit) for key, value in values.items() if value is not None}
         if self.settings.capture.on_span:
             scope.span.set_attributes(rendered)
         if self.settings.capture.on_event:
