@@ -21,7 +21,7 @@ from opentelemetry.trace import Span
 from .health import LoopDetector
 
 
-@dataclass
+@dataclass(slots=True)
 class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
@@ -42,7 +42,7 @@ class Usage:
         self.unpriced_calls += other.unpriced_calls
 
 
-@dataclass
+@dataclass(slots=True)
 class RunState:
     """One team run (or one direct agent run): the unit a trace stands for."""
 
@@ -64,7 +64,7 @@ class RunState:
         self.last_activity = time.monotonic()
 
 
-@dataclass
+@dataclass(slots=True)
 class Scope:
     """One span we opened, with what its wrapper needs to finish it."""
 

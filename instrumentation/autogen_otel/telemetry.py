@@ -49,7 +49,7 @@ class Telemetry:
             parent_scope, run = self.registry.current()
             parent_ctx = otel_context.get_current()
         span = self.tracer.start_span(span_name, context=parent_ctx, kind=span_kind,
-                                      attributes=dict(attributes))
+                                      attributes=attributes)
         if new_run is not None:
             run = RunState(new_run, LoopDetector(self.settings.loop_threshold))
         elif parent_scope is None and run is not None:

@@ -208,6 +208,8 @@ class RuntimePatch:
                 handler = traced_block(handler_hooks, instance, args, kwargs)
             own = asked_for_own_spans(instance)
             if not keep and not own:
+                if metadata is None and handler is None:
+                    return _NO_SPAN  # e.g. "create" around a send: the sender's context is current already
                 return _InSenderContext(metadata, None, handler)
             if operation == "ack" and not own and _parent_of(metadata) is None:
                 # A gRPC reply's metadata is built after the handler's span ended: its ack span
