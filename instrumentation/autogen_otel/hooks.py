@@ -134,7 +134,6 @@ class ChatSpanHooks(SpanHooks):
             attrs[sc.GEN_AI_RESPONSE_ID] = response_id
         if served_from_cache:
             attrs[sc.AUTOGEN_RESPONSE_CACHED] = True
-        span.set_attributes(attrs)
         scope.attrs[sc.GEN_AI_RESPONSE_MODEL] = response_model or ""
 
         priced_model = response_model or scope.attrs.get(sc.GEN_AI_REQUEST_MODEL)
@@ -142,7 +141,8 @@ class ChatSpanHooks(SpanHooks):
         cost = 0.0 if served_from_cache else self.t.prices.cost(priced_model, input_tokens, output_tokens,
                                                                 cached_tokens)
         if cost is not None:
-            span.set_attribute(sc.AUTOGEN_COST_USD, round(cost, 8))
+            attrs[sc.AUTOGEN_COST_USD] = round(cost, 8)
+        span.set_attributes(attrs)  # one call: each takes the span's lock
         self.t.roll_up(scope, Usage(input_tokens, output_tokens, cached_tokens, cost or 0.0, 1 if cost is None else 0))
         if scope.run is not None:
             scope.run.touch()

@@ -83,10 +83,11 @@ class Telemetry:
         usage = scope.usage
         if scope.span is None or not (usage.input_tokens or usage.output_tokens):
             return
-        scope.span.set_attributes({sc.GEN_AI_USAGE_INPUT_TOKENS: usage.input_tokens,
-                                   sc.GEN_AI_USAGE_OUTPUT_TOKENS: usage.output_tokens})
+        attrs: dict[str, Any] = {sc.GEN_AI_USAGE_INPUT_TOKENS: usage.input_tokens,
+                                 sc.GEN_AI_USAGE_OUTPUT_TOKENS: usage.output_tokens}
         if usage.cost_known:
-            scope.span.set_attribute(sc.AUTOGEN_COST_USD, round(usage.cost_usd, 8))
+            attrs[sc.AUTOGEN_COST_USD] = round(usage.cost_usd, 8)
+        scope.span.set_attributes(attrs)
 
     def roll_up(self, scope: Scope, usage: Usage) -> None:
         """Add a model call's usage to every enclosing agent and workflow span."""
