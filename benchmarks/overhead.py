@@ -234,7 +234,8 @@ def instructions_per_run(setup: str, capture_file: Path, env: dict[str, str]) ->
         with tempfile.NamedTemporaryFile(suffix=".cg") as out:
             done = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out.name}",
                                    *_worker_cmd(setup, runs, capture_file)],
-                                  capture_output=True, text=True, check=True, env=env)
+                                  capture_output=True, text=True, check=True,
+                                  env={**env, "PYTHONHASHSEED": "0"})  # same dict layouts every time
             line = next(x for x in done.stderr.splitlines() if "Collected :" in x)
             counts.append(int(line.split(":")[-1].strip()))
     return (counts[1] - counts[0]) / 20
