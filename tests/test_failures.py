@@ -151,3 +151,26 @@ def test_wrapped_coroutines_and_streams_carry_the_wrapped_names(instrument):
         finally:
             if hasattr(call, "cr_frame"):
                 call.close()  # a coroutine never awaited; an async generator never started needs nothing
+
+
+async def test_autogen_warnings_keep_the_callers_location(instrument, llm_server):
+    """AutoGen warns with ``stacklevel=2`` inside calls we wrap ("Resolved model mismatch" when the
+    server answers with another model name than the one AutoGen resolved): the warning still names the app's line, so the default
+    once-per-location filter shows one per calling line, as without us."""
+    import warnings
+    from pathlib import Path
+
+    from autogen_core.models import UserMessage
+
+    server = llm_server({"*": [Reply("hello")]})  # echoes "gpt-4o-mini"; AutoGen resolved a dated name
+    client = openai_client(server)
+    messages = [UserMessage(content="hi", source="user")]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        await client.create(messages)
+        await client.create(messages)
+        async for _ in client.create_stream(messages):
+            pass
+    mismatches = [w for w in caught if "mismatch" in str(w.message)]
+    assert [Path(w.filename).name for w in mismatches] == [Path(__file__).name] * len(mismatches)
+    assert len({w.lineno for w in mismatches}) == len(mismatches) >= 2

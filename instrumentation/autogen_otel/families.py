@@ -16,6 +16,7 @@ from typing import Any
 import wrapt
 
 from .failopen import safely
+from .wrappers import transparent_to_warnings
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class FamilyPatch:
                 continue
             if getattr(attr, "__isabstractmethod__", False):
                 continue
-            wrapt.wrap_function_wrapper(cls, name, wrapper)
+            wrapt.wrap_function_wrapper(cls, name, transparent_to_warnings(wrapper))
             self._patched.append((cls, name))
 
     def _install_hook(self) -> None:
@@ -119,7 +120,7 @@ class AttributePatch:
         attr = getattr(self.owner, self.name, None)
         if attr is None or isinstance(attr, _WRAPPERS):
             return
-        wrapt.wrap_function_wrapper(self.owner, self.name, self.wrapper)
+        wrapt.wrap_function_wrapper(self.owner, self.name, transparent_to_warnings(self.wrapper))
         self._applied = True
 
     def remove(self) -> None:

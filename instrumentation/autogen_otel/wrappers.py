@@ -9,6 +9,8 @@ context token is ever detached in a different context than it was attached in.
 from __future__ import annotations
 
 import contextlib
+import functools
+import linecache
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Protocol
 
@@ -30,6 +32,38 @@ class Hooks(Protocol):
     def fail(self, scope: Scope, exc: BaseException) -> None: ...
 
     def abandon(self, scope: Scope) -> None: ...
+
+
+_WARNINGS_MARK = "[importlib._bootstrap: skipped by warnings]"
+
+
+def transparent_to_warnings(fn: Any) -> Any:
+    """Hide ``fn``'s frames from ``warnings.warn(..., stacklevel=N)``, as CPython hides importlib's.
+
+    A warning AutoGen raises with ``stacklevel=2`` inside a call we wrap would otherwise be
+    attributed to our wrapper: its location changes, the once-per-location filter then shows
+    repeats from different app lines only once, and filters keyed on the app's module stop
+    matching. When counting ``stacklevel`` frames, the warnings machinery skips frames whose code
+    file name contains ``importlib`` and ``_bootstrap`` (its own import frames); our wrapper code
+    carries that mark in its file name, and its source lines stay available to tracebacks.
+    """
+    code = getattr(fn, "__code__", None)
+    if code is None or _WARNINGS_MARK in code.co_filename:
+        return fn
+    try:
+        fn.__code__ = _marked(code)
+    except (AttributeError, TypeError, ValueError):
+        pass
+    return fn
+
+
+@functools.cache
+def _marked(code: Any) -> Any:
+    filename = f"{code.co_filename} {_WARNINGS_MARK}"
+    lines = linecache.getlines(code.co_filename)
+    if lines:  # tracebacks read source by file name: serve ours under the marked one
+        linecache.cache[filename] = (sum(map(len, lines)), None, lines, filename)
+    return code.replace(co_filename=filename)
 
 
 def call_arg(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: str) -> Any:
@@ -112,6 +146,8 @@ def named(awaitable: Any, wrapped: Callable[..., Any]) -> Any:
 def async_wrapper(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Decorates a wrapt wrapper written as ``async def``: its coroutine carries the wrapped names."""
 
+    transparent_to_warnings(fn)
+
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         return named(fn(wrapped, instance, args, kwargs), wrapped)
 
@@ -189,3 +225,6 @@ async def _traced_stream(hooks: Hooks, site: str, wrapped: Callable[..., Any], i
         raise
     else:
         safely(site, hooks.finish, scope, None)
+
+
+transparent_to_warnings(_traced_stream)
