@@ -155,8 +155,8 @@ def test_wrapped_coroutines_and_streams_carry_the_wrapped_names(instrument):
 
 async def test_autogen_warnings_keep_the_callers_location(instrument, llm_server):
     """AutoGen warns with ``stacklevel=2`` inside calls we wrap ("Resolved model mismatch" when the
-    server answers with another model name than the one AutoGen resolved): the warning still names the app's line, so the default
-    once-per-location filter shows one per calling line, as without us."""
+    server names another model than the one AutoGen resolved): the warning still names the app's
+    line, so the default once-per-location filter shows one per calling line, as without us."""
     import warnings
     from pathlib import Path
 
