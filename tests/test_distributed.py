@@ -35,6 +35,20 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def exporting_env(receiver: OTLPReceiver, service: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_", "AUTOGEN_"))}
+    environment.update({
+        "OTEL_SERVICE_NAME": service,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_TRACES_EXPORTER": "otlp", "OTEL_METRICS_EXPORTER": "otlp", "OTEL_LOGS_EXPORTER": "none",
+        "OTEL_BSP_SCHEDULE_DELAY": "100", "OTEL_METRIC_EXPORT_INTERVAL": "1000",
+        "PYTHONWARNINGS": "ignore",
+        **(extra or {}),
+    })
+    return environment
+
+
 class Cluster:
     """Host and two workers; ``drive`` runs a driver to its end and returns its runs' outcomes."""
 
@@ -54,18 +68,8 @@ class Cluster:
             self._start(role, args, extra, instrumented=role not in plain)
 
     def env(self, service: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-        environment = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_", "AUTOGEN_"))}
-        environment.update({
-            "OTEL_SERVICE_NAME": f"dist-{service}",
-            "OTEL_EXPORTER_OTLP_ENDPOINT": self.receiver.endpoint,
-            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-            "OTEL_TRACES_EXPORTER": "otlp", "OTEL_METRICS_EXPORTER": "otlp", "OTEL_LOGS_EXPORTER": "none",
-            "OTEL_BSP_SCHEDULE_DELAY": "100", "OTEL_METRIC_EXPORT_INTERVAL": "1000",
-            "AUTOGEN_OTEL_RUNTIME_SPANS": self.runtime_spans,
-            "PYTHONWARNINGS": "ignore",
-            **(extra or {}),
-        })
-        return environment
+        return exporting_env(self.receiver, f"dist-{service}",
+                             {"AUTOGEN_OTEL_RUNTIME_SPANS": self.runtime_spans, **(extra or {})})
 
     def _start(self, name: str, args: list[str], extra: dict[str, str] | None = None,
                instrumented: bool = True) -> None:
@@ -259,9 +263,10 @@ def test_each_process_totals_its_share_and_the_trace_sums_them(cluster: Cluster)
     assert not any(len(value) >= 32 for _, value in labels), sorted(labels)
 
 
-def test_a_worker_dying_mid_run_ends_the_trace_with_an_error() -> None:
+@pytest.mark.parametrize("runtime_spans", ["suppress", "nested"])
+def test_a_worker_dying_mid_run_ends_the_trace_with_an_error(runtime_spans: str) -> None:
     receiver = OTLPReceiver()
-    cluster = Cluster("suppress", receiver, researcher={"DISTRIBUTED_REPLY_TIMEOUT": "6"},
+    cluster = Cluster(runtime_spans, receiver, researcher={"DISTRIBUTED_REPLY_TIMEOUT": "6"},
                       writer={"DELAY": "30"})
     try:
         driver = subprocess.Popen([str(BIN / "opentelemetry-instrument"), sys.executable, str(APP), "driver",
@@ -283,7 +288,8 @@ def test_a_worker_dying_mid_run_ends_the_trace_with_an_error() -> None:
     researcher = next(s for s in trace if s["name"] == "invoke_agent researcher")
     assert root["status"] == ERROR and root["attributes"]["error.type"] == "Exception"
     assert researcher["status"] == ERROR and researcher["attributes"]["error.type"] == "RuntimeError"
-    assert researcher["parent_id"] == root["span_id"]
+    assert logical_tree(trace)[:2] == ["0 invoke_workflow researcher @driver 3",
+                                       "1 invoke_agent researcher @researcher 2"]
     assert not [s for s in trace if s["resource"]["service.name"] == "dist-writer"]  # killed before exporting
 
 
@@ -306,3 +312,24 @@ def test_an_uninstrumented_worker_breaks_nothing() -> None:
     finally:
         cluster.stop()
         receiver.stop()
+
+
+def test_the_example_as_the_readme_runs_it() -> None:
+    """``opentelemetry-instrument python examples/distributed_team.py``: the launcher's four
+    processes inherit the instrumentation; one trace spans driver, researcher and writer."""
+    receiver = OTLPReceiver()
+    try:
+        env = exporting_env(receiver, "shop")
+        done = subprocess.run([str(BIN / "opentelemetry-instrument"), sys.executable, str(EXAMPLE),
+                               "--address", f"127.0.0.1:{_free_port()}"],
+                              env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "[mixed] " in done.stdout
+        spans = settled_spans(receiver, 0)
+    finally:
+        receiver.stop()
+    traces = by_trace(spans)
+    assert len(traces) == 1, [sorted(s["name"] for s in t) for t in traces.values()]
+    (trace,) = traces.values()
+    assert_whole(trace)
+    assert {s["resource"]["service.name"] for s in trace} == {"shop-driver", "shop-researcher", "shop-writer"}
