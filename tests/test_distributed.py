@@ -158,30 +158,42 @@ def assert_whole(trace: list[dict[str, Any]]) -> None:
 
 
 CHAT = "chat gpt-4o-mini"
-RPC_TREE = [
+
+
+def shifted(lines: list[str], by: int) -> list[str]:
+    return [f"{int(line.split(' ', 1)[0]) + by} {line.split(' ', 1)[1]}" for line in lines]
+
+
+# Under the driver's first hop (depth 0): CLIENT 3, SERVER 2, PRODUCER 4, CONSUMER 5.
+RPC_HOPS = [
     "1 invoke_agent researcher @researcher 2",
     f"2 {CHAT} @researcher 3",
-    "2 invoke_agent writer @writer 2",
-    f"3 {CHAT} @writer 3",
+    "2 send writer @researcher 3",
+    "3 invoke_agent writer @writer 2",
+    f"4 {CHAT} @writer 3",
 ]
 EXPECTED = {
-    "rpc": ["0 invoke_workflow researcher @driver 3", *RPC_TREE],
-    "rpc+app": ["0 app request @driver 1", *RPC_TREE],
+    "rpc": ["0 invoke_workflow researcher @driver 3", *RPC_HOPS],
+    "rpc+app": ["0 app request @driver 1", "1 send researcher @driver 3", *shifted(RPC_HOPS, 1)],
     "pubsub": [
         "0 invoke_workflow research @driver 4",
         "1 invoke_agent researcher @researcher 5",
         f"2 {CHAT} @researcher 3",
-        "2 invoke_agent writer @writer 5",
-        f"3 {CHAT} @writer 3",
-        "3 invoke_agent collector @driver 5",
+        "2 publish writing @researcher 4",
+        "3 invoke_agent writer @writer 5",
+        f"4 {CHAT} @writer 3",
+        "4 publish results @writer 4",
+        "5 invoke_agent collector @driver 5",
     ],
     "mixed": [
         "0 invoke_workflow research @driver 4",
         "1 invoke_agent researcher @researcher 5",
         f"2 {CHAT} @researcher 3",
-        "2 invoke_agent collector @driver 5",
-        "2 invoke_agent writer @writer 2",
-        f"3 {CHAT} @writer 3",
+        "2 publish results @researcher 4",
+        "3 invoke_agent collector @driver 5",
+        "2 send writer @researcher 3",
+        "3 invoke_agent writer @writer 2",
+        f"4 {CHAT} @writer 3",
     ],
 }
 

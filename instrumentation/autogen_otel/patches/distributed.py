@@ -12,8 +12,9 @@ sent the first one. While instrumented:
   nest under it. In its process the outermost one is the run's root, carrying the tokens, cost
   and turns spent there;
 * every published CloudEvent carries the publisher's ``traceparent``/``tracestate`` attributes;
-* a message sent or published from plain code (no span current) starts the trace in an
-  ``invoke_workflow {target}`` span: CLIENT around an RPC's round trip, PRODUCER for a publish.
+* every message sent or published gets a ``send {agent type}`` (CLIENT, around the RPC's round
+  trip) or ``publish {topic type}`` (PRODUCER) span, parent of the remote handler's span; from plain
+  code (no span current) it starts the trace as ``invoke_workflow {target}``.
 
 A process without autogen-otel ignores the extra attributes; nothing else on the wire changes.
 The patch is applied when the app imports the gRPC runtime, so apps without it never import grpc.
@@ -86,10 +87,13 @@ class RemoteHandlerHooks(SpanHooks):
         self._record_and_close(scope, exc, self.t.instruments.agent_duration, self.t.base_labels(scope))
 
 
-class MessageRootHooks(SpanHooks):
-    """The first hop of a run started from plain code: a root span named after its target."""
+class MessageHooks(SpanHooks):
+    """A message sent (CLIENT, around the RPC's round trip) or published (PRODUCER) through the
+    worker runtime: ``send {agent type}`` / ``publish {topic type}`` under the sending span, so each
+    hop is a client/server or producer/consumer pair (Tempo's service graph draws the edge). From
+    plain code, with no span current, it is the run's root: ``invoke_workflow {target}``."""
 
-    site = "distributed run root"
+    site = "distributed message"
 
     def __init__(self, telemetry: Telemetry, operation: str) -> None:
         super().__init__(telemetry)
@@ -97,18 +101,17 @@ class MessageRootHooks(SpanHooks):
         self.kind = SpanKind.CLIENT if operation == "send" else SpanKind.PRODUCER
 
     def start(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Scope | None:
-        if trace.get_current_span().get_span_context().is_valid:
-            return None  # inside an app span or an agent's handler: that span is the parent
         target = call_arg(args, kwargs, 1, "recipient" if self.operation == "send" else "topic_id")
         name = bounded_name(getattr(target, "type", ""))
         attrs = {
-            sc.GEN_AI_OPERATION_NAME: sc.OP_WORKFLOW,
-            sc.GEN_AI_WORKFLOW_NAME: name,
             sc.MESSAGING_SYSTEM: sc.MESSAGING_SYSTEM_AUTOGEN,
             sc.MESSAGING_OPERATION_TYPE: self.operation,
             sc.MESSAGING_DESTINATION_NAME: name,
             sc.AUTOGEN_MESSAGE_TYPE: type(call_arg(args, kwargs, 0, "message")).__name__,
         }
+        if trace.get_current_span().get_span_context().is_valid:
+            return self.t.open("message", f"{self.operation} {name}", self.kind, attrs, name=name)
+        attrs.update({sc.GEN_AI_OPERATION_NAME: sc.OP_WORKFLOW, sc.GEN_AI_WORKFLOW_NAME: name})
         return self.t.open("workflow", f"{sc.OP_WORKFLOW} {name}", self.kind, attrs, name=name)
 
     def finish(self, scope: Scope, result: Any) -> None:
@@ -139,8 +142,8 @@ async def _send_with_context(wrapped: Any, instance: Any, args: tuple[Any, ...],
 class GrpcRuntimePatch:
     def __init__(self, telemetry: Telemetry) -> None:
         self._wrappers = {
-            "send_message": coroutine_wrapper(MessageRootHooks(telemetry, "send")),
-            "publish_message": coroutine_wrapper(MessageRootHooks(telemetry, "publish")),
+            "send_message": coroutine_wrapper(MessageHooks(telemetry, "send")),
+            "publish_message": coroutine_wrapper(MessageHooks(telemetry, "publish")),
             "_send_message": _send_with_context,
         }
         self._active = False
