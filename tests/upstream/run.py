@@ -45,9 +45,11 @@ ENDS: dict[str, dict[str, Any]] = {
     "min": {
         "version": "0.4.9",
         # SDKs of AutoGen 0.4.9's time: its OpenAI tests import openai.resources.beta.chat (gone in
-        # later majors); its Anthropic client predates the anthropic extra.
+        # later majors), its MCP adapter reads Tool.inputSchema (renamed in mcp 2; mcp 1.x needs a
+        # pydantic before 2.12), its Anthropic client predates the anthropic extra.
         "requirements": ["autogen-agentchat==0.4.9", "autogen-core==0.4.9", "autogen-ext[openai,mcp]==0.4.9",
-                         "openai>=1.52.2,<1.70", "anthropic>=0.48,<0.50", *_TEST_DEPS],
+                         "openai>=1.52.2,<1.70", "mcp>=1.1.3,<1.6", "pydantic>=2.10,<2.12", "anthropic>=0.48,<0.50",
+                         *_TEST_DEPS],
     },
 }
 # (distribution, test paths, paths not run with the reason). Only what runs offline is asked for.
