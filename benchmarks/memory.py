@@ -18,7 +18,6 @@ import logging
 import subprocess
 import sys
 import tracemalloc
-from typing import Any
 
 from autogen_agentchat.agents import AssistantAgent
 from autogen_agentchat.conditions import MaxMessageTermination
@@ -75,14 +74,11 @@ def worker(instrumented: bool, runs: int) -> dict[str, float]:
         from opentelemetry.sdk.metrics import MeterProvider
         from opentelemetry.sdk.metrics.export import InMemoryMetricReader
         from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
-
-        class Discard(SpanExporter):
-            def export(self, spans: Any) -> SpanExportResult:
-                return SpanExportResult.SUCCESS
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from overhead import _DiscardingSpanExporter
 
         provider = TracerProvider()
-        provider.add_span_processor(SimpleSpanProcessor(Discard()))
+        provider.add_span_processor(SimpleSpanProcessor(_DiscardingSpanExporter()))  # type: ignore[arg-type]
         trace.set_tracer_provider(provider)
         AutoGenInstrumentor().instrument(tracer_provider=provider,
                                          meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()]))

@@ -8,10 +8,9 @@ context token is ever detached in a different context than it was attached in.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import linecache
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 from opentelemetry import context as otel_context
@@ -90,46 +89,52 @@ def _detach(token: object | None) -> None:
             pass
 
 
+class _Traced:
+    """One hooked call as a ``with`` block: ``start`` on entering (in the context current then),
+    our span current inside the block, then ``fail`` (span still current) or ``finish`` with
+    ``result`` (after detaching). A hook's own error is reported, never raised. A class, not a
+    generator: it wraps hot calls; the block's body runs in this task, so attaching before and
+    detaching after is safe."""
+
+    __slots__ = ("_call", "_hooks", "_token", "result", "scope")
+
+    def __init__(self, hooks: Hooks, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self._hooks, self._call = hooks, (instance, args, kwargs)
+        self.scope: Scope | None = None
+        self._token: object | None = None
+        self.result: Any = None
+
+    def __enter__(self) -> _Traced:
+        self.scope = safely(self._hooks.site, self._hooks.start, *self._call)
+        if self.scope is not None:
+            self._token = _attach(self.scope)
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if self.scope is None:
+            return
+        if exc is not None:
+            safely(self._hooks.site, self._hooks.fail, self.scope, exc)
+            _detach(self._token)
+        else:
+            _detach(self._token)
+            safely(self._hooks.site, self._hooks.finish, self.scope, self.result)
+
+
 def function_wrapper(hooks: Hooks) -> Callable[..., Any]:
     """For plain synchronous methods (AG2 Classic's ConversableAgent API)."""
-    site = hooks.site
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        scope = safely(site, hooks.start, instance, args, kwargs)
-        if scope is None:
-            return wrapped(*args, **kwargs)
-        token = _attach(scope)
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            safely(site, hooks.fail, scope, exc)
-            raise
-        finally:
-            _detach(token)
-        safely(site, hooks.finish, scope, result)
-        return result
+        with _Traced(hooks, instance, args, kwargs) as call:
+            call.result = wrapped(*args, **kwargs)
+        return call.result
 
     return wrapper
 
 
-@contextlib.contextmanager
-def traced_block(hooks: Hooks, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Iterator[None]:
-    """For code AutoGen runs inside a ``with`` block of its own (a runtime's trace block): the
-    block's body runs in this task, so attaching before and detaching after is safe."""
-    site = hooks.site
-    scope = safely(site, hooks.start, instance, args, kwargs)
-    if scope is None:
-        yield
-        return
-    token = _attach(scope)
-    try:
-        yield
-    except BaseException as exc:
-        safely(site, hooks.fail, scope, exc)
-        raise
-    finally:
-        _detach(token)
-    safely(site, hooks.finish, scope, None)
+def traced_block(hooks: Hooks, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Traced:
+    """For code AutoGen runs inside a ``with`` block of its own (a runtime's trace block)."""
+    return _Traced(hooks, instance, args, kwargs)
 
 
 def named(awaitable: Any, wrapped: Callable[..., Any]) -> Any:
@@ -155,24 +160,12 @@ def async_wrapper(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def coroutine_wrapper(hooks: Hooks) -> Callable[..., Any]:
-    site = hooks.site
-
     @async_wrapper
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
                       kwargs: dict[str, Any]) -> Any:
-        scope = safely(site, hooks.start, instance, args, kwargs)
-        if scope is None:
-            return await wrapped(*args, **kwargs)
-        token = _attach(scope)
-        try:
-            result = await wrapped(*args, **kwargs)
-        except BaseException as exc:
-            safely(site, hooks.fail, scope, exc)
-            raise
-        finally:
-            _detach(token)
-        safely(site, hooks.finish, scope, result)
-        return result
+        with _Traced(hooks, instance, args, kwargs) as call:
+            call.result = await wrapped(*args, **kwargs)
+        return call.result
 
     return wrapper
 

@@ -163,10 +163,6 @@ class _NoSpan:
 _NO_SPAN = _NoSpan()
 
 
-def _no_span() -> _NoSpan:
-    return _NO_SPAN
-
-
 def _called_from_autogen() -> bool:
     """True when the helper's caller is AutoGen itself (users may call the helpers for their own spans)."""
     frame = sys._getframe(2)
@@ -214,7 +210,7 @@ class RuntimePatch:
             if operation == "ack" and not own and _parent_of(metadata) is None:
                 # A gRPC reply's metadata is built after the handler's span ended: its ack span
                 # would be a stray one-span trace.
-                return _no_span()
+                return _NO_SPAN
             # AutoGen passes context=None, i.e. "the current context": ours, once attached.
             return _InSenderContext(metadata, _Deferred(wrapped, args, kwargs), handler)
 
@@ -222,7 +218,7 @@ class RuntimePatch:
 
         def native_helper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             if self._active and _called_from_autogen():
-                return _no_span()
+                return _NO_SPAN
             return wrapped(*args, **kwargs)
 
         def legacy_tool_tracer(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
