@@ -112,7 +112,7 @@ def dumps(value: Any, limit: int) -> str:
     return truncate(scrub(to_json(value)), limit)
 
 
-def _parse_arguments(arguments: Any) -> Any:
+def parse_arguments(arguments: Any) -> Any:
     if isinstance(arguments, str):
         try:
             return json.loads(arguments)
@@ -139,7 +139,7 @@ def _item_part(item: Any) -> list[dict[str, Any]]:
         return [{"type": "text", "content": item}]
     if kind == "FunctionCall":
         return [{"type": "tool_call", "id": getattr(item, "id", None), "name": getattr(item, "name", None),
-                 "arguments": _parse_arguments(getattr(item, "arguments", None))}]
+                 "arguments": parse_arguments(getattr(item, "arguments", None))}]
     if kind == "FunctionExecutionResult":
         return [{"type": "tool_call_response", "id": getattr(item, "call_id", None),
                  "response": getattr(item, "content", None)}]
@@ -226,7 +226,7 @@ def openai_message(message: Any) -> dict[str, Any]:
     for call in message.get("tool_calls") or ():
         function = call.get("function") or {} if isinstance(call, Mapping) else {}
         parts.append({"type": "tool_call", "id": call.get("id") if isinstance(call, Mapping) else None,
-                      "name": function.get("name"), "arguments": _parse_arguments(function.get("arguments"))})
+                      "name": function.get("name"), "arguments": parse_arguments(function.get("arguments"))})
     for response in message.get("tool_responses") or ():
         if isinstance(response, Mapping):
             parts.append({"type": "tool_call_response", "id": response.get("tool_call_id"),

@@ -14,6 +14,11 @@ STOP_COMPLETED = "completed"
 STOP_ERROR = "error"
 STOP_CANCELLED = "cancelled"
 STOP_OTHER = "other"
+STOP_BUDGET = "budget"
+STOP_MAX_TURNS = "max_turns"
+# The run handed control back to the app until a person answers (an Agent Framework request_info or
+# tool approval); the run that carries the answer continues the same conversation.
+STOP_AWAITING_INPUT = "awaiting_input"
 
 # Matched against the stop reason AgentChat's termination conditions write, and the termination
 # reasons of AG2 Classic (max_turns, max_round and max_consecutive_auto_reply are turn limits;
@@ -36,7 +41,8 @@ _STOP_CATEGORIES = (
     (re.compile(r"complete", re.I), STOP_COMPLETED),
 )
 
-STOP_CATEGORIES = tuple(sorted({c for _, c in _STOP_CATEGORIES} | {STOP_ERROR, STOP_CANCELLED, STOP_OTHER}))
+STOP_CATEGORIES = tuple(sorted({c for _, c in _STOP_CATEGORIES}
+                              | {STOP_ERROR, STOP_CANCELLED, STOP_OTHER, STOP_AWAITING_INPUT}))
 
 
 def stop_category(stop_reason: str | None) -> str:

@@ -19,7 +19,7 @@ from opentelemetry.trace import get_tracer
 
 from .config import load_settings
 from .failopen import safely
-from .package import _instruments_ag2, _instruments_agentchat
+from .package import _instruments_ag2, _instruments_agentchat, _instruments_maf
 from .pricing import PriceTable
 from .telemetry import Telemetry
 from .version import __version__
@@ -143,3 +143,22 @@ class AG2Instrumentor(_FamilyInstrumentor):
         from .patches.ag2 import ag2_patches
 
         return ag2_patches(telemetry)
+
+
+class AgentFrameworkInstrumentor(_FamilyInstrumentor):
+    """Traces Microsoft Agent Framework (``agent_framework``): agent runs, model calls of any chat
+    client, function tools and workflow runs (``WorkflowBuilder`` and the orchestration builders),
+    with the same spans, metrics and settings as the other families. Agent Framework's own
+    telemetry is off while this instruments it.
+    """
+
+    _module = "agent_framework"
+    _scope = "autogen_otel.agent_framework"
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return _instruments_maf
+
+    def _patches(self, telemetry: Telemetry) -> PatchTable:
+        from .maf import maf_patches
+
+        return maf_patches(telemetry)

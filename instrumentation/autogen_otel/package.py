@@ -8,4 +8,6 @@ _instruments_agentchat = ("autogen-agentchat >= 0.4.9, < 0.8",)
 # AG2 Classic: the `autogen` distribution carries the code from 0.14.1; up to 0.14.0 `autogen`
 # was an alias that installed `ag2` of the same version (ag2 1.x is AG2's new framework).
 _instruments_ag2 = ("autogen >= 0.10", "ag2 >= 0.10, < 1.0")
+# Microsoft Agent Framework: 1.9 is the oldest core the orchestrations package (1.0) accepts.
+_instruments_maf = ("agent-framework-core >= 1.9, < 2",)
 _instruments = _instruments_agentchat

@@ -13,6 +13,7 @@ OP_CHAT = "chat"
 OP_TOOL = "execute_tool"
 # Not GenAI operations: a wait for a person, shown so it does not read as model latency.
 OP_HUMAN_INPUT = "human_input"
+OP_EXECUTOR = "executor"  # an Agent Framework workflow executor the app wrote (no semconv operation)
 CODE_EXECUTION_TOOL = "code_execution"
 
 # --- GenAI attributes ---
@@ -66,6 +67,9 @@ AUTOGEN_RUN_TURN_LIMIT = "autogen.run.turn_limit"
 AUTOGEN_RUN_STOP_REASON = "autogen.run.stop_reason"
 AUTOGEN_RUN_STOP_CATEGORY = "autogen.run.stop_category"
 AUTOGEN_AGENT_TYPE = "autogen.agent.type"
+AUTOGEN_RUN_CONTINUED = "autogen.run.continued"
+AUTOGEN_EXECUTOR_ID = "autogen.executor.id"
+AUTOGEN_EXECUTOR_TYPE = "autogen.executor.type"
 AUTOGEN_COST_USD = "autogen.cost.usd"
 AUTOGEN_STREAM = "autogen.stream"
 AUTOGEN_STREAM_ABANDONED = "autogen.stream.abandoned"
@@ -90,6 +94,7 @@ AUTOGEN_AGENT_KEY = "autogen.agent.key"
 
 EVENT_HANDOFF = "autogen.handoff"
 EVENT_LOOP_DETECTED = "autogen.loop_detected"
+EVENT_REQUEST_INFO = "autogen.request_info"
 EVENT_INFERENCE_DETAILS = "gen_ai.client.inference.operation.details"
 
 # --- metrics ---

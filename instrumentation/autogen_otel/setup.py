@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
 from .config import ConfigError
-from .instrumentor import AG2Instrumentor, AutoGenInstrumentor
+from .instrumentor import AG2Instrumentor, AgentFrameworkInstrumentor, AutoGenInstrumentor
 from .waterfall import WaterfallExporter
 
 ENV_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
@@ -37,6 +37,7 @@ class Configured:
     endpoint: str | None
     protocol: str | None
     console: bool
+    maf_instrumentor: AgentFrameworkInstrumentor | None = None
 
     def shutdown(self) -> None:
         """Flush and stop exporting (call before the process exits)."""
@@ -91,7 +92,7 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
     (``grpc`` or ``http/protobuf``; default ``http/protobuf``). ``console`` (the terminal
     waterfall) defaults to on when there is no endpoint. Other keywords go to
     ``instrument()`` of both instrumentors (``capture_content``, ``runtime_spans``, ...); each
-    family that is installed (AgentChat, AG2 Classic) is traced.
+    family that is installed (AgentChat, AG2 Classic, Agent Framework) is traced.
     """
     global _configured
     with _lock:
@@ -120,8 +121,8 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
         if set_global:
             trace.set_tracer_provider(tracer_provider)
             metrics.set_meter_provider(meter_provider)
-        instrumentor, ag2 = AutoGenInstrumentor(), AG2Instrumentor()
-        for each in (instrumentor, ag2):
+        instrumentor, ag2, maf = AutoGenInstrumentor(), AG2Instrumentor(), AgentFrameworkInstrumentor()
+        for each in (instrumentor, ag2, maf):
             each.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, **instrument_options)
-        _configured = Configured(tracer_provider, meter_provider, instrumentor, ag2, endpoint, protocol, console)
+        _configured = Configured(tracer_provider, meter_provider, instrumentor, ag2, endpoint, protocol, console, maf)
         return _configured

@@ -19,6 +19,10 @@ from .metrics import Instruments
 from .pricing import PriceTable
 from .scopes import RunState, Scope, ScopeRegistry, Usage
 
+# Set on a root scope's attrs when a run that ends with an exception stopped for a reason of its
+# own (a framework limit raises): its category, instead of "error".
+STOP_DECIDED = "stop.decided"
+
 
 def error_type(exc: BaseException) -> str:
     name = type(exc).__name__
@@ -109,7 +113,7 @@ class Telemetry:
         labels = self.run_labels(root)
         self.instruments.runs_active.add(-1, labels)
         if exc is not None:
-            category = STOP_CANCELLED if is_cancellation(exc) else STOP_ERROR
+            category = root.attrs.get(STOP_DECIDED) or (STOP_CANCELLED if is_cancellation(exc) else STOP_ERROR)
         else:
             category = root.attrs.get(sc.AUTOGEN_RUN_STOP_CATEGORY) or stop_category(None)
         self.instruments.runs.add(1, {**labels, sc.AUTOGEN_RUN_STOP_CATEGORY: category}, context=root.context)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from .. import content
 from .. import semconv as sc
+from ..endpoint import host_port
 from ..families import FamilyPatch
 from ..hooks import ChatSpanHooks
 from ..scopes import Scope
@@ -73,18 +73,6 @@ def server_address(client: Any) -> tuple[str | None, int | None]:
     sdk = getattr(client, "_client", None)
     base_url = getattr(sdk, "base_url", None) or getattr(getattr(sdk, "_client", None), "base_url", None)
     return host_port(base_url)
-
-
-def host_port(url: Any) -> tuple[str | None, int | None]:
-    """``server.address`` and ``server.port`` of an endpoint URL: never its path, query or credentials."""
-    if not url:
-        return None, None
-    try:
-        parts = urlsplit(str(url))
-        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
-    except ValueError:
-        return None, None
-    return (parts.hostname, port) if parts.hostname else (None, None)
 
 
 class ChatHooks(ChatSpanHooks):

@@ -14,7 +14,7 @@ from opentelemetry.trace import SpanKind
 from ... import content
 from ... import semconv as sc
 from ...failopen import safely
-from ...health import STOP_CANCELLED, STOP_ERROR, stop_category
+from ...health import STOP_BUDGET, STOP_CANCELLED, STOP_ERROR, stop_category
 from ...hooks import SpanHooks
 from ...scopes import Scope
 from ...telemetry import Telemetry, is_cancellation
@@ -24,7 +24,7 @@ from .state import AgentScopes, begin_selection, bind_selection_agents, end_sele
 TYPE_TWO_AGENT = "two_agent_chat"
 TYPE_GROUP = "group_chat"
 TYPE_SEQUENTIAL = "sequential_chats"
-STOP_BUDGET = "budget"
+
 
 
 def agent_name(agent: Any) -> str:

@@ -15,11 +15,11 @@ from opentelemetry import trace
 
 from ... import content
 from ... import semconv as sc
+from ...endpoint import host_port
 from ...failopen import safely
 from ...hooks import ChatSpanHooks
 from ...scopes import Scope
 from ...telemetry import Telemetry
-from ..models import host_port
 from .state import AgentScopes
 
 # AG2 config `api_type` -> gen_ai.provider.name (semconv well-known values where one exists).

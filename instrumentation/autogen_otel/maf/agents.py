@@ -1,0 +1,70 @@
+"""``invoke_agent`` spans around every Agent Framework agent run (``run``, also ``stream=True``):
+an ``Agent``, any ``BaseAgent`` subclass, and the agents a workflow's ``AgentExecutor`` runs.
+A run outside any workflow is the root of its own trace."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from .. import content
+from .. import semconv as sc
+from ..health import STOP_AWAITING_INPUT
+from ..hooks import SpanHooks
+from ..scopes import Scope
+from ..wrappers import call_arg
+from . import messages as maf_messages
+
+
+def agent_name(agent: Any) -> str:
+    name = getattr(agent, "name", None)
+    return content.safe_text(name) if isinstance(name, str) and name else type(agent).__name__
+
+
+def session_id(session: Any) -> str | None:
+    """The conversation a run continues: the session's service id, else its own id."""
+    for key in ("service_session_id", "session_id", "id"):
+        value = getattr(session, key, None)
+        if isinstance(value, str) and value:
+            return content.safe_text(value)
+    return None
+
+
+class AgentRunHooks(SpanHooks):
+    site = "agent framework agent run"
+
+    def start(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Scope | None:
+        current, run = self.t.registry.current()
+        if self.t.owned_by(current, "agent", instance):
+            return None  # Agent.run -> its layers' run -> RawAgent.run: one invocation
+        name = agent_name(instance)
+        extra: dict[str, Any] = {sc.AUTOGEN_STREAM: bool(kwargs.get("stream"))}
+        if run is None:
+            extra[sc.GEN_AI_CONVERSATION_ID] = session_id(kwargs.get("session")) or uuid.uuid4().hex
+        scope = self.open_agent(instance, name, getattr(instance, "description", None), new_run=run is None,
+                                extra=extra)
+        if self.t.capturing:
+            self.t.record_content(scope, {sc.GEN_AI_INPUT_MESSAGES: maf_messages.messages(
+                call_arg(args, kwargs, 0, "messages"))})
+        return scope
+
+    def finish(self, scope: Scope, result: Any) -> None:
+        try:
+            if result is not None and scope.run is not None:
+                produced = getattr(result, "messages", None) or ()
+                scope.run.messages += len(produced)
+                text = maf_messages.text_of(result)
+                if text:
+                    detection = scope.run.loops.message(scope.agent, text)
+                    if detection is not None:
+                        self.t.report_loop(scope, detection)
+                if scope.owns_run and getattr(result, "user_input_requests", None):
+                    scope.attrs[sc.AUTOGEN_RUN_STOP_CATEGORY] = STOP_AWAITING_INPUT  # e.g. a tool approval
+            if self.t.capturing and result is not None:
+                self.t.record_content(scope, {sc.GEN_AI_OUTPUT_MESSAGES: maf_messages.messages(
+                    getattr(result, "messages", None))})
+        finally:
+            self._end(scope, None)
+
+    def _end(self, scope: Scope, exc: BaseException | None) -> None:
+        self._record_and_close(scope, exc, self.t.instruments.agent_duration, self.t.base_labels(scope))

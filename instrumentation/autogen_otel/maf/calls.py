@@ -1,0 +1,108 @@
+"""One wrapper for Agent Framework's two call shapes: ``run`` / ``get_response`` return an
+awaitable (``stream=False``) or a ``ResponseStream`` (``stream=True``).
+
+The span opens when the call is made and is current while the call builds its awaitable or
+stream, around every ``await`` of the awaitable and around every pull of the stream -- never
+across a ``yield`` to the app. A stream ends its span in a cleanup hook (fully consumed,
+failed or closed); one the app drops unfinished ends it when it is garbage collected.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from opentelemetry import context as otel_context
+
+from ..failopen import safely
+from ..scopes import Scope
+from ..wrappers import Hooks, named, transparent_to_warnings
+
+
+@contextlib.contextmanager
+def current(scope: Scope) -> Iterator[None]:
+    token = otel_context.attach(scope.context) if scope.context is not None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            otel_context.detach(token)
+
+
+def _is_stream(result: Any) -> bool:
+    return hasattr(result, "with_cleanup_hook") and hasattr(result, "with_pull_context_manager")
+
+
+def response_wrapper(hooks: Hooks) -> Callable[..., Any]:
+    site = hooks.site
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        scope = safely(site, hooks.start, instance, args, kwargs)
+        if scope is None:
+            return wrapped(*args, **kwargs)
+        try:
+            with current(scope):
+                result = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            safely(site, hooks.fail, scope, exc)
+            raise
+        if _is_stream(result):
+            traced = safely(site, _trace_stream, hooks, scope, result)
+            return result if traced is None else traced
+        if hasattr(result, "__await__"):
+            return named(_awaited(hooks, scope, result), wrapped)
+        safely(site, hooks.finish, scope, result)
+        return result
+
+    return transparent_to_warnings(wrapper)
+
+
+async def _awaited(hooks: Hooks, scope: Scope, awaitable: Any) -> Any:
+    site = hooks.site
+    try:
+        with current(scope):
+            result = await awaitable
+    except BaseException as exc:
+        safely(site, hooks.fail, scope, exc)
+        raise
+    safely(site, hooks.finish, scope, result)
+    return result
+
+
+transparent_to_warnings(_awaited)
+
+
+def _trace_stream(hooks: Hooks, scope: Scope, stream: Any) -> Any:
+    site = hooks.site
+    state = {"ended": False}
+
+    def observe(update: Any) -> None:
+        safely(site, hooks.item, scope, update)
+        return None  # keep the update as it is
+
+    async def finish() -> None:
+        if state["ended"]:
+            return
+        state["ended"] = True
+        error = getattr(stream, "_stream_error", None)
+        if error is not None:
+            safely(site, hooks.fail, scope, error)
+            return
+        try:
+            final = await stream.get_final_response()
+        except Exception as exc:
+            safely(site, hooks.fail, scope, exc)
+            return
+        safely(site, hooks.finish, scope, final)
+
+    def dropped() -> None:
+        if not state["ended"]:
+            state["ended"] = True
+            safely(site, hooks.abandon, scope)
+
+    traced = stream.with_transform_hook(observe).with_cleanup_hook(finish).with_pull_context_manager(
+        lambda: current(scope))
+    weakref.finalize(traced, dropped)
+    return traced

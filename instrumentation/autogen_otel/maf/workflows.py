@@ -1,0 +1,144 @@
+"""``invoke_workflow`` spans around every Agent Framework workflow run (``Workflow.run``, also
+``stream=True``, from ``WorkflowBuilder`` or an orchestration builder) and spans for the
+executors an app writes itself (a function or an ``Executor`` subclass of its own).
+
+The run span wraps ``Workflow._run_workflow_with_tracing``, the one async generator every run
+entry point (a new message, responses to pending requests, a checkpoint) goes through; each
+step of it runs with our span current, so the executors it starts, and the agents and model
+calls they make, land in this one trace. Agent executors get no span of their own (their
+agent's ``invoke_agent`` says it); the framework's routing executors none at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+import weakref
+from typing import Any
+
+from opentelemetry.trace import SpanKind
+
+from .. import content
+from .. import semconv as sc
+from ..health import STOP_AWAITING_INPUT, STOP_CANCELLED, STOP_ERROR, STOP_MAX_TURNS, stop_category
+from ..hooks import SpanHooks
+from ..scopes import Scope
+from ..telemetry import STOP_DECIDED, is_cancellation
+from .agents import agent_name
+
+_PENDING = "maf.pending_requests"
+# The conversation a workflow instance is in: kept while its last run ended waiting for input,
+# so the run that answers continues it.
+_conversations: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def workflow_name(workflow: Any) -> str:
+    name = getattr(workflow, "name", None)
+    return content.safe_text(name) if isinstance(name, str) and name else type(workflow).__name__
+
+
+def participants(workflow: Any) -> list[str]:
+    names: list[str] = []
+    for executor in (getattr(workflow, "executors", None) or {}).values():
+        agent = getattr(executor, "_agent", None)
+        if agent is not None:
+            names.append(agent_name(agent))
+        elif is_user_executor(executor):
+            names.append(content.safe_text(getattr(executor, "id", "")))
+    return names
+
+
+def is_user_executor(executor: Any) -> bool:
+    """An executor the app wrote (a function executor or its own class), not framework routing."""
+    cls = type(executor)
+    if getattr(executor, "_agent", None) is not None:
+        return False
+    return cls.__name__ == "FunctionExecutor" or not cls.__module__.startswith("agent_framework")
+
+
+class WorkflowRunHooks(SpanHooks):
+    site = "agent framework workflow run"
+
+    def start(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Scope | None:
+        _current, run = self.t.registry.current()
+        name = workflow_name(instance)
+        continuing = bool(kwargs.get("is_continuation"))
+        conversation = _conversations.get(instance) if continuing else None
+        conversation = conversation or uuid.uuid4().hex
+        _conversations[instance] = conversation
+        attrs: dict[str, Any] = {
+            sc.GEN_AI_OPERATION_NAME: sc.OP_WORKFLOW,
+            sc.GEN_AI_WORKFLOW_NAME: name,
+            sc.GEN_AI_CONVERSATION_ID: conversation,
+            sc.AUTOGEN_TEAM_TYPE: "workflow",
+            sc.AUTOGEN_TEAM_PARTICIPANTS: participants(instance),
+            sc.AUTOGEN_STREAM: bool(kwargs.get("streaming")),
+        }
+        if continuing:
+            attrs[sc.AUTOGEN_RUN_CONTINUED] = True
+        return self.t.open("workflow", f"{sc.OP_WORKFLOW} {name}", SpanKind.INTERNAL, attrs, owner=instance,
+                           name=name, new_run=name if run is None else None)
+
+    def item(self, scope: Scope, event: Any) -> None:
+        kind = getattr(event, "type", None)
+        if kind == "request_info" and scope.span is not None:
+            scope.attrs[_PENDING] = scope.attrs.get(_PENDING, 0) + 1
+            data = getattr(event, "data", None)
+            scope.span.add_event(sc.EVENT_REQUEST_INFO, {
+                "autogen.request.id": content.safe_text(getattr(event, "request_id", None) or ""),
+                "autogen.request.type": type(data).__name__,
+                "autogen.executor.id": content.safe_text(getattr(event, "source_executor_id", None) or "")})
+        elif kind == "output" and scope.run is not None:
+            scope.run.touch()
+
+    def finish(self, scope: Scope, result: Any) -> None:
+        if scope.attrs.get(_PENDING):
+            self.stop(scope, STOP_AWAITING_INPUT, f"Waiting for {scope.attrs[_PENDING]} pending request(s)")
+        self._end(scope, None)
+
+    def fail(self, scope: Scope, exc: BaseException) -> None:
+        if type(exc).__name__ == "WorkflowConvergenceException":
+            self.stop(scope, STOP_MAX_TURNS, content.safe_text(exc))
+        self._end(scope, exc)
+
+    def abandon(self, scope: Scope) -> None:
+        if scope.span is not None:
+            scope.span.set_attribute(sc.AUTOGEN_STREAM_ABANDONED, True)
+        self.stop(scope, "abandoned", "The app stopped reading the workflow's events")
+        self._end(scope, None)
+
+    def stop(self, scope: Scope, category: str, reason: str) -> None:
+        scope.attrs[sc.AUTOGEN_RUN_STOP_CATEGORY] = category
+        scope.attrs[STOP_DECIDED] = category
+        if scope.span is not None:
+            scope.span.set_attribute(sc.AUTOGEN_RUN_STOP_REASON, self.t.cap(reason))
+
+    def _end(self, scope: Scope, exc: BaseException | None) -> None:
+        if exc is not None and not scope.attrs.get(STOP_DECIDED):
+            scope.attrs[sc.AUTOGEN_RUN_STOP_CATEGORY] = STOP_CANCELLED if is_cancellation(exc) else STOP_ERROR
+        if scope.span is not None:
+            scope.span.set_attribute(sc.AUTOGEN_RUN_STOP_CATEGORY,
+                                     scope.attrs.setdefault(sc.AUTOGEN_RUN_STOP_CATEGORY, stop_category(None)))
+        self._record_and_close(scope, exc, self.t.instruments.workflow_duration, self.t.run_labels(scope))
+
+
+class ExecutorHooks(SpanHooks):
+    site = "agent framework executor"
+
+    def start(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Scope | None:
+        _current, run = self.t.registry.current()
+        if run is None or not is_user_executor(instance):
+            return None
+        executor_id = content.safe_text(getattr(instance, "id", None) or type(instance).__name__)
+        attrs = {sc.AUTOGEN_EXECUTOR_ID: executor_id, sc.AUTOGEN_EXECUTOR_TYPE: type(instance).__name__}
+        scope = self.t.open("executor", f"{sc.OP_EXECUTOR} {executor_id}", SpanKind.INTERNAL, attrs,
+                            owner=instance, name=executor_id)
+        run.touch()
+        return scope
+
+    def finish(self, scope: Scope, result: Any) -> None:
+        self._end(scope, None)
+
+    def _end(self, scope: Scope, exc: BaseException | None) -> None:
+        if scope.run is not None:
+            scope.run.touch()
+        self.t.close(scope, exc)
