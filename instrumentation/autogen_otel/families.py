@@ -142,3 +142,34 @@ class PatchGroup:
     def remove(self) -> None:
         for patch in reversed(self.patches):
             patch.remove()
+
+
+class OnImport:
+    """A patch built and applied when the app imports ``module`` (at once if it already has), so an
+    app that never imports a framework never pays for importing it; removed like any other."""
+
+    def __init__(self, module: str, build: Callable[[Any], Any], site: str) -> None:
+        self.module, self.build, self.site = module, build, site
+        self._active = False
+        self._patch: Any = None
+
+    def apply(self) -> None:
+        self._active = True
+        # Runs at once if the module is already imported, else when it is.
+        wrapt.register_post_import_hook(self._on_import, self.module)
+
+    def _on_import(self, module: Any) -> None:
+        safely(self.site, self._build_and_apply, module)
+
+    def _build_and_apply(self, module: Any) -> None:
+        if not self._active or self._patch is not None:
+            return
+        patch = self.build(module)
+        self._patch = patch
+        patch.apply()
+
+    def remove(self) -> None:
+        self._active = False
+        if self._patch is not None:
+            self._patch.remove()
+            self._patch = None

@@ -1,6 +1,16 @@
-"""Spending limits shared by the budget stops of both families."""
+"""Spending limits shared by the budget stops of every family."""
 
 from __future__ import annotations
+
+from typing import Any
+
+
+def run_spend(run: Any) -> tuple[float | None, int] | None:
+    """(USD or None when unknown, tokens) a live run has spent, or None when there is no run."""
+    if run is None or run.root is None:
+        return None
+    usage = run.usage
+    return (usage.cost_usd if usage.cost_known else None), usage.input_tokens + usage.output_tokens
 
 
 class SpendLimit:

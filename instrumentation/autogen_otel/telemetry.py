@@ -126,6 +126,16 @@ class Telemetry:
                                       sc.AUTOGEN_RUN_MODEL_CALLS: run.model_calls,
                                       sc.AUTOGEN_RUN_STOP_CATEGORY: category})
 
+    def stop_run(self, run: RunState | None, category: str, reason: str) -> None:
+        """Note on the run's root why the run stopped (a budget stop, a framework limit)."""
+        root = run.root if run is not None else None
+        if root is None:
+            return
+        root.attrs[sc.AUTOGEN_RUN_STOP_CATEGORY] = category
+        root.attrs[STOP_DECIDED] = category
+        if root.span is not None:
+            root.span.set_attribute(sc.AUTOGEN_RUN_STOP_REASON, self.cap(reason))
+
     def report_loop(self, scope: Scope, detection: LoopDetection) -> None:
         attrs = {sc.AUTOGEN_LOOP_KIND: detection.kind, sc.AUTOGEN_LOOP_REPEATS: detection.repeats,
                  (sc.GEN_AI_TOOL_NAME if detection.kind == "tool" else sc.GEN_AI_AGENT_NAME): detection.subject}

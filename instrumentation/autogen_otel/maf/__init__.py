@@ -4,9 +4,10 @@ and content with the AgentChat and AG2 Classic families."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from ..families import AttributePatch, FamilyPatch, PatchGroup
+from ..families import AttributePatch, FamilyPatch, OnImport, PatchGroup
 from ..telemetry import Telemetry
 from ..wrappers import coroutine_wrapper, stream_wrapper
 from .calls import response_wrapper
@@ -47,13 +48,29 @@ def _workflows(telemetry: Telemetry) -> PatchGroup:
     ])
 
 
+def _group_chats(telemetry: Telemetry) -> AttributePatch:
+    from agent_framework_orchestrations import BaseGroupChatOrchestrator
+
+    from .workflows import round_limit_wrapper
+
+    return AttributePatch(BaseGroupChatOrchestrator, "_check_round_limit", round_limit_wrapper(telemetry))
+
+
+def _on_import(module: str, build: Callable[[Telemetry], Any], name: str) -> Callable[[Telemetry], OnImport]:
+    """Nothing of Agent Framework is imported before the app imports it."""
+    return lambda telemetry: OnImport(module, lambda _module: build(telemetry), f"instrumenting {name}")
+
+
 def maf_patches(telemetry: Telemetry) -> list[tuple[str, Any]]:
     from .native import NativeTelemetryPatch
 
     return [
-        ("agent framework native telemetry", lambda t: NativeTelemetryPatch()),
-        ("agent framework agents", _agents),
-        ("agent framework model calls", _models),
-        ("agent framework tools", _tools),
-        ("agent framework workflows", _workflows),
+        (name, _on_import(module, build, name)) for name, module, build in (
+            ("agent framework native telemetry", "agent_framework", lambda t: NativeTelemetryPatch()),
+            ("agent framework agents", "agent_framework", _agents),
+            ("agent framework model calls", "agent_framework", _models),
+            ("agent framework tools", "agent_framework", _tools),
+            ("agent framework workflows", "agent_framework", _workflows),
+            ("agent framework group chats", "agent_framework_orchestrations", _group_chats),
+        )
     ]

@@ -19,6 +19,7 @@ from opentelemetry.trace import SpanKind
 
 from .. import content
 from .. import semconv as sc
+from ..failopen import safely
 from ..health import STOP_AWAITING_INPUT, STOP_CANCELLED, STOP_ERROR, STOP_MAX_TURNS, stop_category
 from ..hooks import SpanHooks
 from ..scopes import Scope
@@ -142,3 +143,19 @@ class ExecutorHooks(SpanHooks):
         if scope.run is not None:
             scope.run.touch()
         self.t.close(scope, exc)
+
+
+def round_limit_wrapper(telemetry: Any) -> Any:
+    """A group chat (or Magentic) orchestrator that hit ``max_rounds``: the run stops at its limit."""
+
+    def note(instance: Any) -> None:
+        telemetry.stop_run(telemetry.registry.current()[1], STOP_MAX_TURNS,
+                           f"Maximum rounds ({getattr(instance, '_max_rounds', '?')}) reached")
+
+    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        reached = wrapped(*args, **kwargs)
+        if reached is True:
+            safely("agent framework round limit", note, instance)
+        return reached
+
+    return wrapper

@@ -26,14 +26,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import wrapt
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
 from .. import content
 from .. import semconv as sc
 from ..failopen import safely
-from ..families import AttributePatch, PatchGroup
+from ..families import AttributePatch, OnImport, PatchGroup
 from ..hooks import SpanHooks
 from ..scopes import Scope
 from ..telemetry import Telemetry
@@ -139,33 +138,16 @@ async def _send_with_context(wrapped: Any, instance: Any, args: tuple[Any, ...],
     return await wrapped(*args, **kwargs)
 
 
-class GrpcRuntimePatch:
+class GrpcRuntimePatch(OnImport):
     def __init__(self, telemetry: Telemetry) -> None:
-        self._wrappers = {
+        wrappers = {
             "send_message": coroutine_wrapper(MessageHooks(telemetry, "send")),
             "publish_message": coroutine_wrapper(MessageHooks(telemetry, "publish")),
             "_send_message": _send_with_context,
         }
-        self._active = False
-        self._group: PatchGroup | None = None
 
-    def apply(self) -> None:
-        self._active = True
-        # Runs at once if the app already imported the runtime, else when it does.
-        wrapt.register_post_import_hook(self._on_import, WORKER_MODULE)
+        def build(module: Any) -> PatchGroup:
+            runtime = module.GrpcWorkerAgentRuntime
+            return PatchGroup([AttributePatch(runtime, name, wrapper) for name, wrapper in wrappers.items()])
 
-    def _on_import(self, module: Any) -> None:
-        safely("instrumenting the gRPC worker runtime", self._patch, module)
-
-    def _patch(self, module: Any) -> None:
-        if not self._active or self._group is not None:
-            return
-        runtime = module.GrpcWorkerAgentRuntime
-        self._group = PatchGroup([AttributePatch(runtime, name, wrapper) for name, wrapper in self._wrappers.items()])
-        self._group.apply()
-
-    def remove(self) -> None:
-        self._active = False
-        if self._group is not None:
-            self._group.remove()
-            self._group = None
+        super().__init__(WORKER_MODULE, build, "instrumenting the gRPC worker runtime")
