@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from autogen_otel import AG2Instrumentor, AutoGenInstrumentor
+from autogen_otel import AG2Instrumentor, AgentFrameworkInstrumentor, AutoGenInstrumentor
 from autogen_otel.demo.llm_server import Reply, ScriptedLLMServer
 from opentelemetry import trace
 from opentelemetry.sdk.metrics import MeterProvider
@@ -61,6 +61,12 @@ def instrument(spans: InMemorySpanExporter, metric_reader: InMemoryMetricReader)
 def instrument_ag2(spans: InMemorySpanExporter, metric_reader: InMemoryMetricReader) -> Iterator[Any]:
     """AG2 Classic's instrumentor; ``instrument_ag2(**settings)`` to re-instrument with options."""
     yield from _instrumented(AG2Instrumentor(), metric_reader)
+
+
+@pytest.fixture
+def instrument_maf(spans: InMemorySpanExporter, metric_reader: InMemoryMetricReader) -> Iterator[Any]:
+    """Agent Framework's instrumentor; ``instrument_maf(**settings)`` to re-instrument with options."""
+    yield from _instrumented(AgentFrameworkInstrumentor(), metric_reader)
 
 
 @pytest.fixture

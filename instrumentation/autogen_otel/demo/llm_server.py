@@ -1,9 +1,12 @@
-"""A scripted OpenAI-compatible chat-completions server on loopback.
+"""A scripted OpenAI-compatible server on loopback: Chat Completions (``/v1/chat/completions``)
+and the Responses API (``/v1/responses``).
 
 Stands in for a paid LLM API: the real OpenAI SDK (through AutoGen's
-``OpenAIChatCompletionClient``) talks HTTP to it, plain JSON or SSE streaming, with tool
-calls and ``usage``. Replies are scripted per agent: the script key is matched against the
-request's system message, so each agent follows its own script.
+``OpenAIChatCompletionClient``, AG2's ``OpenAIWrapper`` or Agent Framework's chat clients) talks
+HTTP to it, plain JSON or SSE streaming, with tool calls and ``usage``. Replies are scripted per
+agent: the script key is matched against the request's system message (a Responses API
+conversation continued by ``previous_response_id`` keeps its first instructions), so each agent
+follows its own script.
 """
 
 from __future__ import annotations
@@ -44,7 +47,27 @@ def _message_text(message: Mapping[str, Any]) -> str:
     text = str(content or "")
     for call in message.get("tool_calls") or ():
         text += " " + json.dumps(call.get("function", {}))
+    if message.get("type") == "function_call":  # Responses API input items
+        text += " " + json.dumps({"name": message.get("name"), "arguments": message.get("arguments")})
+    if message.get("type") == "function_call_output":
+        text += " " + str(message.get("output") or "")
     return text
+
+
+def request_messages(request: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The conversation of a Chat Completions request (``messages``) or a Responses API request
+    (``instructions`` + ``input``), as message-like mappings."""
+    if "messages" in request:
+        return [m for m in request.get("messages") or [] if isinstance(m, Mapping)]
+    items: list[Mapping[str, Any]] = []
+    if request.get("instructions"):
+        items.append({"role": "system", "content": str(request["instructions"])})
+    raw = request.get("input")
+    if isinstance(raw, str):
+        items.append({"role": "user", "content": raw})
+    else:
+        items.extend(m for m in raw or [] if isinstance(m, Mapping))
+    return items
 
 
 @dataclass
@@ -71,7 +94,7 @@ class Script:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next(self, request: Mapping[str, Any]) -> Reply:
-        messages = request.get("messages") or []
+        messages = request_messages(request)
         system = next((_message_text(m) for m in messages if m.get("role") in ("system", "developer")), "")
         key = next((k for k in self.replies if k != "*" and k in system), "*")
         replies = self.replies.get(key) or [Reply("OK")]
@@ -98,10 +121,13 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._json(400, {"error": {"message": "invalid JSON", "type": "invalid_request_error"}})
             return
-        if not urlsplit(self.path).path.rstrip("/").endswith("/chat/completions"):
+        path = urlsplit(self.path).path.rstrip("/")
+        if path.endswith("/chat/completions"):
+            self.server.owner.answer(self, request)
+        elif path.endswith("/responses"):
+            self.server.owner.answer(self, request, responses_api=True)
+        else:
             self._json(404, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
-            return
-        self.server.owner.answer(self, request)
 
     def _json(self, status: int, body: Mapping[str, Any]) -> None:
         data = json.dumps(body).encode()
@@ -129,6 +155,7 @@ class ScriptedLLMServer:
         self._httpd.owner = self
         self._thread: threading.Thread | None = None
         self.exchanges: list[Exchange] = []
+        self._instructions: dict[str, str] = {}  # Responses API: response id -> its system text
         self._lock = threading.Lock()
 
     @property
@@ -152,7 +179,14 @@ class ScriptedLLMServer:
         self.stop()
 
     # --- protocol ---
-    def answer(self, handler: _Handler, request: dict[str, Any]) -> None:
+    def answer(self, handler: _Handler, request: dict[str, Any], responses_api: bool = False) -> None:
+        previous = request.get("previous_response_id")
+        if responses_api and previous and not request.get("instructions"):
+            # A stored conversation continued by id: its instructions still pick the script.
+            with self._lock:
+                instructions = self._instructions.get(str(previous))
+            if instructions:
+                request = {**request, "instructions": instructions}
         reply = self._next(request)
         if reply.delay:
             time.sleep(reply.delay)
@@ -160,22 +194,30 @@ class ScriptedLLMServer:
             handler._json(reply.status, {"error": {"message": f"scripted error {reply.status}",
                                                    "type": "server_error", "code": str(reply.status)}})
             return
-        prompt_tokens = sum(count_tokens(_message_text(m)) for m in request.get("messages") or [])
+        prompt_tokens = sum(count_tokens(_message_text(m)) for m in request_messages(request))
         tool_calls = [{"id": f"call_{uuid.uuid4().hex[:12]}", "type": "function",
                        "function": {"name": name, "arguments": json.dumps(dict(args))}}
                       for name, args in reply.tool_calls]
         completion_tokens = count_tokens(reply.text or "") + sum(
             count_tokens(c["function"]["name"] + " " + c["function"]["arguments"]) for c in tool_calls)
-        response_id = f"chatcmpl-{uuid.uuid4().hex[:20]}"
+        response_id = f"{'resp' if responses_api else 'chatcmpl'}-{uuid.uuid4().hex[:20]}"
         streamed = bool(request.get("stream"))
         with self._lock:
             self.exchanges.append(Exchange(request, reply, response_id, prompt_tokens, completion_tokens, streamed))
+            if responses_api:
+                system = [m for m in request_messages(request) if m.get("role") in ("system", "developer")]
+                if system:
+                    self._instructions[response_id] = _message_text(system[0])
         model = reply.model or str(request.get("model", "scripted"))
         finish = "tool_calls" if tool_calls else "stop"
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                  "total_tokens": prompt_tokens + completion_tokens,
                  "prompt_tokens_details": {"cached_tokens": reply.cached_tokens}}
         created = int(time.time())
+        if responses_api:
+            _respond(handler, response_id, created, model, reply, tool_calls, prompt_tokens, completion_tokens,
+                     streamed)
+            return
         if not streamed:
             message: dict[str, Any] = {"role": "assistant", "content": reply.text}
             if tool_calls:
@@ -222,3 +264,57 @@ class ScriptedLLMServer:
             handler.wfile.write(f"data: {json.dumps(body)}\n\n".encode())
         handler.wfile.write(b"data: [DONE]\n\n")
         handler.wfile.flush()
+
+
+def _respond(handler: _Handler, response_id: str, created: int, model: str, reply: Reply,
+             tool_calls: list[dict[str, Any]], prompt_tokens: int, completion_tokens: int, streamed: bool) -> None:
+    """A Responses API answer: one response object, or its SSE events ending in ``response.completed``."""
+    output: list[dict[str, Any]] = []
+    if reply.text is not None:
+        output.append({"type": "message", "id": f"msg_{uuid.uuid4().hex[:12]}", "role": "assistant",
+                       "status": "completed",
+                       "content": [{"type": "output_text", "text": reply.text, "annotations": []}]})
+    for call in tool_calls:
+        output.append({"type": "function_call", "id": f"fc_{uuid.uuid4().hex[:12]}", "call_id": call["id"],
+                       "name": call["function"]["name"], "arguments": call["function"]["arguments"],
+                       "status": "completed"})
+    response = {"id": response_id, "object": "response", "created_at": created, "model": model,
+                "status": "completed", "output": output, "parallel_tool_calls": True, "tool_choice": "auto",
+                "tools": [], "usage": {"input_tokens": prompt_tokens, "output_tokens": completion_tokens,
+                                       "total_tokens": prompt_tokens + completion_tokens,
+                                       "input_tokens_details": {"cached_tokens": reply.cached_tokens},
+                                       "output_tokens_details": {"reasoning_tokens": 0}}}
+    if not streamed:
+        handler._json(200, response)
+        return
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/event-stream")
+    handler.send_header("Connection", "close")
+    handler.end_headers()
+    handler.close_connection = True
+    sequence = 0
+
+    def event(kind: str, **body: Any) -> None:
+        nonlocal sequence
+        if reply.chunk_delay:
+            time.sleep(reply.chunk_delay)
+        handler.wfile.write(f"event: {kind}\ndata: {json.dumps({'type': kind, 'sequence_number': sequence, **body})}"
+                            "\n\n".encode())
+        handler.wfile.flush()
+        sequence += 1
+
+    event("response.created", response={**response, "status": "in_progress", "output": [], "usage": None})
+    for index, item in enumerate(output):
+        if item["type"] == "message":
+            event("response.output_item.added", output_index=index, item={**item, "content": [],
+                                                                          "status": "in_progress"})
+            words = (reply.text or "").split(" ")
+            for i, word in enumerate(words):
+                event("response.output_text.delta", item_id=item["id"], output_index=index, content_index=0,
+                      delta=word if i == 0 else " " + word, logprobs=[])
+        else:
+            event("response.output_item.added", output_index=index, item={**item, "arguments": ""})
+            event("response.function_call_arguments.delta", item_id=item["id"], output_index=index,
+                  delta=item["arguments"])
+        event("response.output_item.done", output_index=index, item=item)
+    event("response.completed", response=response)

@@ -102,7 +102,20 @@ def _trace_stream(hooks: Hooks, scope: Scope, stream: Any) -> Any:
             state["ended"] = True
             safely(site, hooks.abandon, scope)
 
-    traced = stream.with_transform_hook(observe).with_cleanup_hook(finish).with_pull_context_manager(
-        lambda: current(scope))
+    @contextlib.contextmanager
+    def pull() -> Iterator[None]:
+        try:
+            with current(scope):
+                yield
+        except StopAsyncIteration:
+            raise
+        except BaseException as exc:
+            # A pull that raised (cancellation included, which older releases pass to no hook).
+            if not state["ended"]:
+                state["ended"] = True
+                safely(site, hooks.fail, scope, exc)
+            raise
+
+    traced = stream.with_transform_hook(observe).with_cleanup_hook(finish).with_pull_context_manager(pull)
     weakref.finalize(traced, dropped)
     return traced

@@ -46,8 +46,8 @@ def endpoint_of(client: Any) -> tuple[str | None, int | None]:
     except Exception:
         url = None
     if not isinstance(url, str) or "://" not in url:
-        return None, None
-    return host_port(url)
+        url = getattr(getattr(client, "client", None), "base_url", None)  # the OpenAI SDK client underneath
+    return host_port(url) if url and "://" in str(url) else (None, None)
 
 
 class MAFChatHooks(ChatSpanHooks):

@@ -11,6 +11,7 @@ agent's ``invoke_agent`` says it); the framework's routing executors none at all
 
 from __future__ import annotations
 
+import re
 import uuid
 import weakref
 from typing import Any
@@ -32,9 +33,15 @@ _PENDING = "maf.pending_requests"
 _conversations: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
 
+# Builders name an unnamed workflow "WorkflowBuilder-<uuid4>": a label must not carry the uuid.
+_GENERATED_SUFFIX = re.compile(r"-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+
 def workflow_name(workflow: Any) -> str:
     name = getattr(workflow, "name", None)
-    return content.safe_text(name) if isinstance(name, str) and name else type(workflow).__name__
+    if not isinstance(name, str) or not name:
+        return type(workflow).__name__
+    return _GENERATED_SUFFIX.sub("", content.safe_text(name)) or type(workflow).__name__
 
 
 def participants(workflow: Any) -> list[str]:
