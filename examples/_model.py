@@ -41,4 +41,15 @@ def llm_config(offline_script: Mapping[str, Sequence[Reply]], model: str = "gpt-
     return {"config_list": [entry], "cache_seed": None}
 
 
-__all__ = ["Reply", "llm_config", "model_client"]
+def maf_chat_client(offline_script: Mapping[str, Sequence[Reply]], model: str = "gpt-4o-mini",
+                    responses: bool = False) -> Any:
+    """An Agent Framework OpenAI chat client: Chat Completions, or the Responses API."""
+    from agent_framework.openai import OpenAIChatClient, OpenAIChatCompletionClient
+
+    cls = OpenAIChatClient if responses else OpenAIChatCompletionClient
+    if os.environ.get("OPENAI_API_KEY"):
+        return cls(model=model)
+    return cls(model=model, base_url=offline_base_url(offline_script), api_key="offline")
+
+
+__all__ = ["Reply", "llm_config", "maf_chat_client", "model_client"]

@@ -109,6 +109,8 @@ def test_ag2_disabled_by_its_own_name(receiver):
 @pytest.mark.parametrize("hidden,script,scope", [
     ("autogen_agentchat", "ag2_nightly_job.py", "autogen_otel.ag2"),
     ("autogen", "round_robin_tools.py", "autogen_otel.instrumentor"),
+    ("agent_framework", "round_robin_tools.py", "autogen_otel.instrumentor"),
+    ("autogen_agentchat", "maf_streaming_agent.py", "autogen_otel.agent_framework"),
 ])
 def test_one_family_missing_does_not_affect_the_other(receiver, tmp_path, hidden, script, scope):
     # A sitecustomize that makes one family unimportable, as if it were not installed.
@@ -123,3 +125,54 @@ def test_one_family_missing_does_not_affect_the_other(receiver, tmp_path, hidden
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr
     assert receiver.spans and {s["scope"] for s in receiver.spans} == {scope}
+
+
+@pytest.mark.parametrize("script,root,agents,tools", [
+    ("maf_sequential_tools.py", "invoke_workflow", ["critic", "planner"], ["get_weather"]),
+    ("maf_group_chat.py", "invoke_workflow", ["editor", "writer"], []),
+    ("maf_streaming_agent.py", "invoke_agent analyst", ["analyst"], ["quarter_revenue"]),
+])
+def test_agent_framework_example_under_opentelemetry_instrument(receiver, script, root, agents, tools):
+    done = run_instrumented(script, receiver)
+    assert done.returncode == 0, done.stderr
+
+    spans = receiver.spans
+    # Ours only: Agent Framework's own telemetry (on by default) is off while we instrument it.
+    assert spans and {s["scope"] for s in spans} == {"autogen_otel.agent_framework"}, {s["scope"] for s in spans}
+    assert len({s["trace_id"] for s in spans}) == 1, [s["name"] for s in spans]
+    roots = [s for s in spans if not s["parent_id"]]
+    assert len(roots) == 1 and roots[0]["name"].startswith(root)
+    assert roots[0]["attributes"]["autogen.run.stop_category"] in ("completed", "max_turns")
+    assert sorted({s["attributes"]["gen_ai.agent.name"] for s in spans if s["name"].startswith("invoke_agent")}) \
+        == agents
+    assert sorted({s["attributes"]["gen_ai.tool.name"] for s in spans if s["name"].startswith("execute_tool")}) \
+        == tools
+    chats = [s for s in spans if s["name"].startswith("chat ")]
+    assert chats and all(s["attributes"]["gen_ai.usage.input_tokens"] > 0 for s in chats)
+    assert all(s["kind"] == 3 for s in chats), "chat spans are CLIENT"
+    assert not any("gen_ai.input.messages" in s["attributes"] for s in spans)
+    for name in ("autogen.cost", "autogen.runs", "gen_ai.client.token.usage", "gen_ai.client.operation.duration"):
+        assert receiver.metrics.get(name), (name, sorted(receiver.metrics))
+    assert not [n for n in receiver.metrics if n.startswith("agent_framework")], sorted(receiver.metrics)
+
+
+def test_agent_framework_disabled_by_its_own_name(receiver):
+    done = run_instrumented("maf_sequential_tools.py", receiver,
+                            OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="agent_framework")
+    assert done.returncode == 0, done.stderr
+    assert "critic: The plan is sound." in done.stdout
+    assert not [s for s in receiver.spans if s["scope"].startswith("autogen_otel")]
+    # Left alone, Agent Framework's own telemetry is back (on by default).
+    assert {s["scope"] for s in receiver.spans} == {"agent_framework"}
+
+
+def test_an_app_that_never_imports_agent_framework_never_imports_it(tmp_path, receiver):
+    app = tmp_path / "app.py"
+    app.write_text("import sys\nprint('agent_framework' in sys.modules, 'autogen' in sys.modules)\n")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_"))}
+    environment.update({"OTEL_TRACES_EXPORTER": "none", "OTEL_METRICS_EXPORTER": "none",
+                        "OTEL_LOGS_EXPORTER": "none"})
+    done = subprocess.run([str(BIN / "opentelemetry-instrument"), sys.executable, str(app)], env=environment,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[0] == "False", "instrumenting Agent Framework imported it"
