@@ -27,7 +27,8 @@ class _Service(trace_service_pb2_grpc.TraceServiceServicer):
                             attrs[a.key] = getattr(a.value, kind) if kind and kind != "array_value" else None
                         self.sink.spans.append({"name": span.name, "trace_id": span.trace_id.hex(),
                                                 "parent_id": span.parent_span_id.hex(), "attributes": attrs,
-                                                "resource": resource, "status": span.status.code})
+                                                "resource": resource, "status": span.status.code,
+                                                "scope": scope_spans.scope.name})
         return trace_service_pb2.ExportTraceServiceResponse()
 
 

@@ -36,6 +36,7 @@ SERVICE = "e2e-autogen-app"
 GRAFANA_URL = "http://grafana.example:3000"
 ALERTMANAGER_PORT = 9093  # Prometheus's config names alertmanager:9093
 AG2_SERVICE = "e2e-ag2-app"
+MAF_SERVICE = "e2e-agent-framework-app"
 
 
 def free_port() -> int:
@@ -215,6 +216,9 @@ for _ in range(RUNS):
     time.sleep(2.5)
 """
 
+MAF_EXAMPLES = ("maf_sequential_tools.py", "maf_group_chat.py", "maf_streaming_agent.py")
+MAF_TRAFFIC = AG2_TRAFFIC.replace('("ag2_nightly_job.py", "ag2_group_chat.py")', repr(MAF_EXAMPLES))
+
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
@@ -230,6 +234,11 @@ def stack(tmp_path_factory):
         run_app(s, [str(Path(sys.executable).parent / "opentelemetry-instrument"), sys.executable, "-c",
                     AG2_TRAFFIC.replace("RUNS", str(TRAFFIC_RUNS)).replace("EXAMPLES", repr(str(ROOT / "examples")))],
                 OTEL_SERVICE_NAME=AG2_SERVICE)
+        # The unmodified Microsoft Agent Framework examples, the same way.
+        run_app(s, [str(Path(sys.executable).parent / "opentelemetry-instrument"), sys.executable, "-W", "ignore",
+                    "-c", MAF_TRAFFIC.replace("RUNS", str(TRAFFIC_RUNS)).replace("EXAMPLES",
+                                                                                 repr(str(ROOT / "examples")))],
+                OTEL_SERVICE_NAME=MAF_SERVICE)
         yield s
     finally:
         s.stop()
@@ -264,7 +273,7 @@ def test_shipped_configs_validate_with_the_real_binaries():
 def test_traces_reach_tempo_side_as_one_trace_per_run_with_secrets_scrubbed(stack):
     deadline = time.monotonic() + 30
     runs = TRAFFIC_RUNS + 1
-    while time.monotonic() < deadline and len({s["trace_id"] for s in stack.sink.spans}) < runs + 2 * TRAFFIC_RUNS:
+    while time.monotonic() < deadline and len({s["trace_id"] for s in stack.sink.spans}) < runs + 5 * TRAFFIC_RUNS:
         time.sleep(0.5)
     spans = [s for s in stack.sink.spans if s["resource"].get("service.name") == SERVICE]
     roots = [s for s in spans if not s["parent_id"]]
@@ -273,6 +282,11 @@ def test_traces_reach_tempo_side_as_one_trace_per_run_with_secrets_scrubbed(stac
     assert sorted(s["name"] for s in ag2 if not s["parent_id"]) == ["invoke_workflow editorial"] * TRAFFIC_RUNS + [
         "invoke_workflow user_proxy"] * TRAFFIC_RUNS
     assert len({s["trace_id"] for s in ag2}) == 2 * TRAFFIC_RUNS
+    maf = [s for s in stack.sink.spans if s["resource"].get("service.name") == MAF_SERVICE]
+    assert sorted(s["name"] for s in maf if not s["parent_id"]) == sorted(
+        ["invoke_workflow Sequential", "invoke_workflow GroupChat", "invoke_agent analyst"] * TRAFFIC_RUNS)
+    assert len({s["trace_id"] for s in maf}) == 3 * TRAFFIC_RUNS
+    assert {s["scope"] for s in maf} == {"autogen_otel.agent_framework"}
     assert len({s["trace_id"] for s in spans}) == runs
     names = {s["name"] for s in spans}
     assert {"invoke_agent researcher", "execute_tool weather_forecast", "chat gpt-4o",
@@ -333,6 +347,17 @@ def test_dashboard_promql_queries_show_ag2_classic_data(stack, board, title, exp
     promql = fill(expr, service=AG2_SERVICE, team="(user_proxy|editorial)")
     result = stack.wait_query(promql, timeout=45)
     assert result, f"{board} / {title}: empty for AG2 Classic"
+
+
+# The panels Agent Framework apps feed (no loop in these examples).
+MAF_PANELS = [(b, t, e) for b, t, e in dashboard_queries() if "loop" not in e]
+
+
+@pytest.mark.parametrize("board,title,expr", MAF_PANELS, ids=lambda v: str(v)[:60])
+def test_dashboard_promql_queries_show_agent_framework_data(stack, board, title, expr):
+    promql = fill(expr, service=MAF_SERVICE, team="(Sequential|GroupChat|analyst)")
+    result = stack.wait_query(promql, timeout=45)
+    assert result, f"{board} / {title}: empty for Agent Framework"
 
 
 def test_rules_load_healthy_and_a_runaway_run_fires_its_alert(stack):
