@@ -85,3 +85,5 @@ def shout_workflow() -> Any:
         await ctx.yield_output(text.upper() + "!")
 
     return WorkflowBuilder(start_executor=shout, name="shouter").build()
+
+

@@ -366,3 +366,55 @@ async def test_cancelled_stream_ends_every_span(instrument_maf, spans, llm_serve
     from autogen_otel import AgentFrameworkInstrumentor
 
     assert AgentFrameworkInstrumentor().telemetry.registry.open_scopes() == 0
+
+
+async def test_request_info_ends_the_run_awaiting_input_and_the_answer_continues_it(instrument_maf, spans,
+                                                                                    metric_reader):
+    from maf_approval import approval_workflow
+
+    workflow = approval_workflow()
+    first = await workflow.run("release notes")
+    requests = first.get_request_info_events()
+    assert len(requests) == 1 and not first.get_outputs()
+    second = await workflow.run(responses={requests[0].request_id: "yes"})
+    assert second.get_outputs() == ["published"]
+
+    roots = sorted((s for s in spans.get_finished_spans() if s.parent is None), key=lambda s: s.start_time)
+    assert [r.name for r in roots] == ["invoke_workflow approval"] * 2
+    waiting, answered = roots
+    assert waiting.attributes["autogen.run.stop_category"] == "awaiting_input"
+    assert [e.name for e in waiting.events] == ["autogen.request_info"]
+    assert waiting.events[0].attributes["autogen.request.id"] == requests[0].request_id
+    assert answered.attributes["autogen.run.stop_category"] == "completed"
+    assert answered.attributes["autogen.run.continued"] is True
+    assert answered.attributes["gen_ai.conversation.id"] == waiting.attributes["gen_ai.conversation.id"]
+    categories = sorted(p.attributes["autogen.run.stop_category"] for p in metric_points(metric_reader, "autogen.runs"))
+    assert categories == ["awaiting_input", "completed"]
+
+
+async def test_three_families_in_one_process_each_get_their_own_trace(instrument, spans, llm_server):
+    from ag2_apps import TASK as AG2_TASK
+    from ag2_apps import WEATHER_SCRIPT, weather_pair
+    from autogen_otel import AG2Instrumentor, AgentFrameworkInstrumentor
+    from conftest import _PROVIDER
+    from teams import WEATHER_SCRIPT as TEAM_SCRIPT
+    from teams import weather_team
+
+    others = [AG2Instrumentor(), AgentFrameworkInstrumentor()]
+    for each in others:  # AgentChat's comes from the fixture (one metric reader per provider)
+        each.instrument(tracer_provider=_PROVIDER)
+    try:
+        await researcher(llm_server(RESEARCH_SCRIPT)).run(TASK)
+        user, assistant = weather_pair(llm_server(WEATHER_SCRIPT))
+        await asyncio.to_thread(user.initiate_chat, assistant, message=AG2_TASK)
+        await weather_team(llm_server(TEAM_SCRIPT)).run(task="Plan a trip")
+    finally:
+        for each in others:
+            each.uninstrument()
+
+    grouped = traces(ours(spans.get_finished_spans()))
+    assert len(grouped) == 3
+    roots = sorted(s.instrumentation_scope.name for members in grouped.values() for s in members if s.parent is None)
+    assert roots == ["autogen_otel.ag2", "autogen_otel.agent_framework", "autogen_otel.instrumentor"]
+    for members in grouped.values():
+        assert len({s.instrumentation_scope.name for s in members}) == 1
