@@ -72,10 +72,16 @@ def check_prices(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="autogen-otel", description="OpenTelemetry for AutoGen AgentChat")
+    from .version import __version__
+
+    parser = argparse.ArgumentParser(prog="autogen-otel", description=(
+        "OpenTelemetry for AutoGen AgentChat, AG2 Classic and Microsoft Agent Framework"))
+    parser.add_argument("--version", action="version", version=f"autogen-otel {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     demo_cmd = commands.add_parser("demo", help="run an instrumented multi-agent team offline and print its waterfall")
-    demo_cmd.add_argument("--capture-content", action="store_true", help="record message content on spans")
+    demo_cmd.add_argument("--capture-content", action="store_true",
+                          help="record message content on the exported spans (the terminal waterfall shows "
+                               "no content either way)")
     demo_cmd.add_argument("--no-export", action="store_true",
                           help="never export over OTLP, even if a collector answers")
     demo_cmd.set_defaults(func=demo)

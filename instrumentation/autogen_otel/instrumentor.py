@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -30,7 +31,39 @@ SCHEMA_URL = "https://opentelemetry.io/schemas/1.41.1"
 _SETTINGS = ("capture_content", "max_attribute_length", "runtime_spans", "loop_threshold", "prices_file",
              "price_source")
 
+# What opentelemetry-instrument and the instrumentation base class pass to instrument().
+_STANDARD = ("tracer_provider", "meter_provider", "logger_provider", "event_logger_provider", "skip_dep_check",
+             "raise_exception_on_conflict")
+# opentelemetry_instrumentor entry points of this distribution, for hints on a misspelled one.
+ENTRY_POINTS = ("autogen_agentchat", "autogen", "agent_framework")
+
 PatchTable = list[tuple[str, Callable[[Telemetry], Any]]]
+
+
+def check_keywords(caller: str, given: Collection[str], accepted: Collection[str]) -> None:
+    """A misspelled keyword is an error naming the accepted ones, not a setting silently ignored."""
+    unknown = sorted(set(given) - set(accepted))
+    if unknown:
+        raise TypeError(f"{caller} got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
+                        f"accepted: {', '.join(sorted(accepted))}")
+
+
+def _misspelled_disabled_names() -> list[str]:
+    """Entries of OTEL_PYTHON_DISABLED_INSTRUMENTATIONS that look like one of ours but are not."""
+    raw = os.environ.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "")
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    canonical = {n.replace("-", "_").lower(): n for n in ENTRY_POINTS}
+    aliases = {"ag2": "autogen", "autogen_ag2": "autogen", "agent_framework_core": "agent_framework",
+               "maf": "agent_framework", "autogen_otel": "autogen_agentchat,autogen,agent_framework"}
+    hints = []
+    for name in names:
+        if name in ENTRY_POINTS:
+            continue
+        key = name.replace("-", "_").lower()
+        suggestion = canonical.get(key) or aliases.get(key)
+        if suggestion:
+            hints.append(f"{name!r} (did you mean {suggestion!r}?)")
+    return hints
 
 
 def _importable(module: str) -> bool:
@@ -38,6 +71,20 @@ def _importable(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):
         return False
+
+
+_hinted = False
+
+
+def _warn_misspelled_disabled() -> None:
+    global _hinted
+    if _hinted:
+        return
+    _hinted = True
+    hints = _misspelled_disabled_names()
+    if hints:
+        logger.warning("autogen-otel: OTEL_PYTHON_DISABLED_INSTRUMENTATIONS names no instrumentation of ours: %s; "
+                       "ours are %s", ", ".join(hints), ", ".join(ENTRY_POINTS))
 
 
 class _FamilyInstrumentor(BaseInstrumentor):  # type: ignore[misc]
@@ -50,6 +97,24 @@ class _FamilyInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     def _patches(self, telemetry: Telemetry) -> PatchTable:
         raise NotImplementedError
+
+    def instrument(self, **kwargs: Any) -> Any:
+        """Instrument this family where it is installed; absent, say nothing above debug level.
+
+        ``kwargs``: the standard ``tracer_provider``/``meter_provider``/... and our settings; any
+        other keyword is a ``TypeError`` naming the accepted ones."""
+        check_keywords(f"{type(self).__name__}.instrument()", kwargs, (*_SETTINGS, *_STANDARD))
+        _warn_misspelled_disabled()
+        if not _importable(self._module):
+            logger.debug("autogen-otel: %s is not installed; %s has nothing to instrument", self._module,
+                         type(self).__name__)
+            return None
+        if not kwargs.pop("skip_dep_check", False):
+            conflict = self._check_dependency_conflicts()
+            if conflict is not None:
+                logger.warning("autogen-otel: %s not instrumented: %s", self._module, conflict)
+                return None
+        return super().instrument(skip_dep_check=True, **kwargs)
 
     def _instrument(self, **kwargs: Any) -> None:
         self._applied = []

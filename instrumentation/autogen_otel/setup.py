@@ -46,6 +46,8 @@ class Configured:
         self.meter_provider.shutdown()
 
 
+_CONFIGURE_KEYWORDS = ("service_name", "endpoint", "protocol", "console", "console_out", "set_global",
+                       "metric_interval_ms")
 _lock = threading.Lock()
 _configured: Configured | None = None
 
@@ -95,6 +97,9 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
     family that is installed (AgentChat, AG2 Classic, Agent Framework) is traced.
     """
     global _configured
+    from .instrumentor import _SETTINGS, check_keywords
+
+    check_keywords("configure()", instrument_options, (*_SETTINGS, *_CONFIGURE_KEYWORDS))
     with _lock:
         if _configured is not None:
             return _configured

@@ -1,0 +1,151 @@
+"""What a new user meets first: mistakes answered clearly, absent families silent, README commands
+working as written."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from autogen_otel import AG2Instrumentor, AgentFrameworkInstrumentor, AutoGenInstrumentor
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _hide(tmp_path: Path, *modules: str) -> str:
+    """A sitecustomize that makes ``modules`` unimportable, as if they were not installed."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import sys, importlib.abc\n"
+        "class Hide(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if any(name == m or name.startswith(m + '.') for m in {modules!r}):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Hide())\n")
+    return str(tmp_path)
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_"))}
+    env.update({"PYTHONWARNINGS": "ignore", **extra})
+    return env
+
+
+@pytest.mark.parametrize("instrumentor", [AutoGenInstrumentor, AG2Instrumentor, AgentFrameworkInstrumentor])
+def test_a_misspelled_keyword_raises_naming_the_accepted_ones(instrumentor):
+    with pytest.raises(TypeError, match=r"'captur_content'.*accepted: capture_content, .*tracer_provider"):
+        instrumentor().instrument(captur_content=True)
+    assert not instrumentor()._is_instrumented_by_opentelemetry
+
+
+def test_configure_rejects_a_misspelled_keyword_before_setting_anything_up():
+    import autogen_otel
+    from autogen_otel import setup
+
+    with pytest.raises(TypeError, match=r"configure\(\) got unexpected keyword argument\(s\) 'captur_content'; "
+                                        r"accepted: .*capture_content.*service_name"):
+        autogen_otel.configure(captur_content=True)
+    assert setup._configured is None
+
+
+def test_standard_keywords_still_work(spans):
+    from conftest import _PROVIDER
+
+    instrumentor = AgentFrameworkInstrumentor()
+    instrumentor.instrument(tracer_provider=_PROVIDER, skip_dep_check=True, capture_content=False)
+    try:
+        assert instrumentor.telemetry is not None
+    finally:
+        instrumentor.uninstrument()
+
+
+@pytest.mark.parametrize("hidden", [("autogen",), ("autogen_agentchat", "autogen_ext"), ("agent_framework",)])
+def test_configure_says_nothing_about_a_family_that_is_not_installed(tmp_path, hidden):
+    code = ("import logging, autogen_otel\n"
+            "logging.basicConfig(level=logging.INFO)\n"
+            "autogen_otel.configure(console=False)\n"
+            "print('configured')\n")
+    done = subprocess.run([sys.executable, "-c", code], env=_env(PYTHONPATH=_hide(tmp_path, *hidden)),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and "configured" in done.stdout, done.stderr
+    assert done.stderr == "", done.stderr
+
+
+def test_a_misspelled_disabled_instrumentation_gets_a_hint(monkeypatch, caplog):
+    from autogen_otel import instrumentor as module
+
+    monkeypatch.setenv("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "autogen-agentchat,requests,ag2")
+    monkeypatch.setattr(module, "_hinted", False)
+    with caplog.at_level(logging.WARNING, logger="autogen_otel"):
+        module._warn_misspelled_disabled()
+    assert "'autogen-agentchat' (did you mean 'autogen_agentchat'?)" in caplog.text
+    assert "'ag2' (did you mean 'autogen'?)" in caplog.text and "requests" not in caplog.text
+
+
+def test_version_flag():
+    import autogen_otel
+
+    done = subprocess.run([str(BIN / "autogen-otel"), "--version"], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 0 and done.stdout.strip() == f"autogen-otel {autogen_otel.__version__}"
+
+
+def _readme_commands(marker: str) -> list[str]:
+    """Shell commands of the README's bash blocks that contain ``marker`` (continuations joined)."""
+    text = (ROOT / "README.md").read_text()
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", text, re.S):
+        joined = re.sub(r"\\\n\s*", " ", block)
+        commands.extend(line.split("  #")[0].strip() for line in joined.splitlines() if marker in line)
+    return commands
+
+
+def test_every_readme_zero_code_command_names_a_protocol_matching_its_port():
+    commands = _readme_commands("opentelemetry-instrument python")
+    assert len(commands) >= 3, commands
+    for command in commands:
+        endpoint = re.search(r"OTEL_EXPORTER_OTLP_ENDPOINT=(\S+)", command)
+        if endpoint is None:
+            continue
+        port = int(endpoint.group(1).rsplit(":", 1)[1].split("/")[0])
+        protocol = re.search(r"OTEL_EXPORTER_OTLP_PROTOCOL=(\S+)", command)
+        # opentelemetry-distro defaults to grpc: an http port needs the protocol said.
+        expected = "grpc" if port in (4317, 14317) else "http/protobuf"
+        assert protocol is not None and protocol.group(1) == expected, command
+
+
+def test_the_readme_zero_code_command_exports_as_written(tmp_path):
+    """The README's command, run as written with the app swapped for an example and the port for
+    a local receiver's, delivers spans."""
+    from otlp_receiver import OTLPReceiver
+
+    command = _readme_commands("opentelemetry-instrument python app.py")[0]
+    receiver = OTLPReceiver()
+    try:
+        port = receiver.endpoint.rsplit(":", 1)[1]
+        command = command.replace("localhost:4318", f"127.0.0.1:{port}").replace(
+            "python app.py", f"{sys.executable} {ROOT / 'examples' / 'round_robin_tools.py'}")
+        env = _env(PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+        done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=120,
+                              check=False)
+        assert done.returncode == 0, done.stderr
+        assert "Failed parsing HTTP/2" not in done.stderr
+        assert receiver.spans and {s["resource"]["service.name"] for s in receiver.spans} == {"my-agents"}
+    finally:
+        receiver.stop()
+
+
+def test_the_readme_waterfall_command_prints_the_run_without_a_collector():
+    command = _readme_commands("OTEL_TRACES_EXPORTER=autogen_waterfall")[0]
+    command = command.replace("python examples/", f"{sys.executable} {ROOT / 'examples'}/")
+    env = _env(PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=120,
+                          check=False, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^trace [0-9a-f]{32} .* spans", done.stdout, re.M), done.stdout
+    assert "team Swarm" in done.stdout and "tool refund" in done.stdout, done.stdout
+    assert "Exception" not in done.stderr and "rror" not in done.stderr, done.stderr
