@@ -149,3 +149,32 @@ def test_the_readme_waterfall_command_prints_the_run_without_a_collector():
     assert re.search(r"^trace [0-9a-f]{32} .* spans", done.stdout, re.M), done.stdout
     assert "team Swarm" in done.stdout and "tool refund" in done.stdout, done.stdout
     assert "Exception" not in done.stderr and "rror" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("name,hidden,extra,use", [
+    ("BudgetTermination", "autogen_agentchat", "autogen-otel[demo]", ""),
+    ("AG2Budget", "autogen", "autogen-otel[ag2]", "; AG2Budget(max_tokens=1).attach()"),
+    ("AgentFrameworkBudget", "agent_framework", "autogen-otel[maf]", ""),
+])
+def test_a_budget_without_its_framework_names_what_to_install(tmp_path, name, hidden, extra, use):
+    done = subprocess.run([sys.executable, "-c", f"from autogen_otel import {name}{use}"],
+                          env=_env(PYTHONPATH=_hide(tmp_path, hidden)), capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 1
+    assert f"autogen_otel.{name} needs" in done.stderr and extra in done.stderr, done.stderr
+
+
+def test_the_demo_without_agentchat_names_the_extra(tmp_path):
+    done = subprocess.run([str(BIN / "autogen-otel"), "demo", "--no-export"],
+                          env=_env(PYTHONPATH=_hide(tmp_path, "autogen_agentchat", "autogen_ext")),
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert 'pip install "autogen-otel[demo]"' in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_the_demo_with_no_export_says_so_even_with_an_endpoint_set():
+    done = subprocess.run([str(BIN / "autogen-otel"), "demo", "--no-export"],
+                          env=_env(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9"), capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "--no-export: terminal waterfall only." in done.stdout and "No OTLP endpoint set" not in done.stdout

@@ -17,22 +17,27 @@ __all__ = ["AG2Budget", "AG2Instrumentor", "AgentFrameworkBudget", "AgentFramewo
            "BudgetTermination", "WaterfallExporter", "__version__", "configure"]
 
 
+_LAZY = {
+    # name: (module, what it needs, the pip install that brings it)
+    "AG2Budget": (".ag2_budget", "AG2 Classic", '"autogen-otel[ag2]"'),
+    "AgentFrameworkBudget": (".maf.budget", "Microsoft Agent Framework", '"autogen-otel[maf]"'),
+    "BudgetTermination": (".budget", "AutoGen AgentChat", '"autogen-otel[demo]" (or autogen-agentchat)'),
+}
+
+
 def __getattr__(name: str) -> Any:
-    # Imported on first use: they pull in the SDK exporters / autogen_agentchat.
+    # Imported on first use: they pull in the SDK exporters or their framework.
     if name == "configure":
         from .setup import configure
 
         return configure
-    if name == "AG2Budget":
-        from .ag2_budget import AG2Budget
+    if name in _LAZY:
+        import importlib
 
-        return AG2Budget
-    if name == "AgentFrameworkBudget":
-        from .maf.budget import AgentFrameworkBudget
-
-        return AgentFrameworkBudget
-    if name == "BudgetTermination":
-        from .budget import BudgetTermination
-
-        return BudgetTermination
+        module, framework, extra = _LAZY[name]
+        try:
+            return getattr(importlib.import_module(module, __name__), name)
+        except ModuleNotFoundError as exc:
+            raise ImportError(f"autogen_otel.{name} needs {framework}, which is not installed "
+                              f"({exc.name} is missing): pip install {extra}") from exc
     raise AttributeError(name)

@@ -54,7 +54,11 @@ class AG2Budget:
         self.stopped_reason: str | None = None
 
     def attach(self, *agents: Any) -> AG2Budget:
-        from autogen import Agent
+        try:
+            from autogen import Agent
+        except ModuleNotFoundError as exc:
+            raise ImportError(f"autogen_otel.AG2Budget needs AG2 Classic, which is not installed ({exc.name} is "
+                              'missing): pip install "autogen-otel[ag2]"') from exc
 
         for agent in agents:
             agent.register_reply([Agent, None], self._reply, position=0)

@@ -27,8 +27,14 @@ def _collector_on_localhost() -> tuple[str, str] | None:
 
 def demo(args: argparse.Namespace) -> int:
     from .demo.llm_server import ScriptedLLMServer
-    from .demo.scenario import SCRIPT, run
     from .setup import configure
+
+    try:
+        from .demo.scenario import SCRIPT, run
+    except ModuleNotFoundError as exc:
+        print(f"autogen-otel demo: the demo runs an AutoGen AgentChat team, and {exc.name} is not installed: "
+              'pip install "autogen-otel[demo]"', file=sys.stderr)
+        return 2
 
     # None: configure() reads (and validates) OTEL_EXPORTER_OTLP_ENDPOINT; "": no export.
     endpoint: str | None = "" if args.no_export else None
@@ -48,6 +54,8 @@ def demo(args: argparse.Namespace) -> int:
     print("autogen-otel demo: a 3-agent AutoGen team against a local scripted model server (no API key).")
     if configured.endpoint:
         print(f"Exporting traces and metrics over OTLP ({configured.protocol}) to {configured.endpoint}.")
+    elif args.no_export:
+        print("--no-export: terminal waterfall only.")
     else:
         print("No OTLP endpoint set and no collector on localhost:4317/4318: terminal waterfall only.")
     print()
