@@ -87,3 +87,18 @@ def shout_workflow() -> Any:
     return WorkflowBuilder(start_executor=shout, name="shouter").build()
 
 
+
+
+def support_handoff(server: Any) -> Any:
+    """AutoGen's Swarm in the migration guide: triage hands the customer to billing."""
+    from agent_framework.orchestrations import HandoffBuilder
+
+    triage = Agent(client=chat_client(server), name="triage", instructions="You are triage.",
+                   require_per_service_call_history_persistence=True)
+    billing = Agent(client=chat_client(server), name="billing", instructions="You are billing.",
+                    require_per_service_call_history_persistence=True)
+    return HandoffBuilder(participants=[triage, billing]).with_start_agent(triage).build()
+
+
+HANDOFF_SCRIPT = {"You are triage": [Reply(tool_calls=[("handoff_to_billing", {})])],
+                  "You are billing": [Reply("Refund issued.")]}

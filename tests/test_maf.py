@@ -418,3 +418,48 @@ async def test_three_families_in_one_process_each_get_their_own_trace(instrument
     assert roots == ["autogen_otel.ag2", "autogen_otel.agent_framework", "autogen_otel.instrumentor"]
     for members in grouped.values():
         assert len({s.instrumentation_scope.name for s in members}) == 1
+
+
+async def test_handoff_workflow_and_a_workflow_used_as_an_agent(instrument_maf, spans, llm_server):
+    from maf_apps import HANDOFF_SCRIPT, support_handoff
+
+    server = llm_server(HANDOFF_SCRIPT)
+    result = await support_handoff(server).run("I want a refund")
+    assert result.get_request_info_events(), "the handoff workflow hands back to the user"
+    nested = research_pipeline(llm_server(RESEARCH_SCRIPT)).as_agent(name="research_flow")
+    answer = await nested.run(TASK)
+    assert answer.text
+
+    grouped = traces(spans.get_finished_spans())
+    assert len(grouped) == 2
+    handoff, as_agent = sorted(grouped.values(), key=lambda members: min(s.start_time for s in members))
+    assert tree(handoff) == [f"invoke_workflow {'Handoff' if NAMED else 'WorkflowBuilder'}", "  invoke_agent triage",
+                             "    chat gpt-4o-mini", "  invoke_agent billing", "    chat gpt-4o-mini"]
+    root = next(s for s in handoff if s.parent is None)
+    assert root.attributes["autogen.run.stop_category"] == "awaiting_input"
+    events = [e for e in root.events if e.name == "autogen.handoff"]
+    assert [(e.attributes["autogen.handoff.source"], e.attributes["autogen.handoff.target"]) for e in events] == [
+        ("triage", "billing")]
+    assert tree(as_agent)[:3] == ["invoke_agent research_flow", f"  invoke_workflow {SEQUENTIAL}",
+                                  "    invoke_agent researcher"]
+    nested_root = next(s for s in as_agent if s.parent is None)
+    assert nested_root.attributes["autogen.run.model_calls"] == 3
+
+
+async def test_an_agent_repeating_itself_is_a_loop(instrument_maf, spans, metric_reader, llm_server):
+    server = llm_server({"*": [Reply("I will check again.")]})
+    agent = reviewer(server)
+    session = agent.create_session() if hasattr(agent, "create_session") else agent.get_new_thread()
+    for _ in range(3):
+        await agent.run("Any news?", session=session)
+    conversation = {s.attributes["gen_ai.conversation.id"] for s in spans.get_finished_spans() if s.parent is None}
+    assert len(conversation) == 1, "runs of one session are one conversation"
+    # Each run is its own trace and run: a loop needs repeats within one run, so none here.
+    assert not metric_points(metric_reader, "autogen.loop.detections")
+
+    looping = llm_server({"researcher": [Reply(tool_calls=[("city_population", {"city": "Paris"})])]})
+    # The model asks for the same tool call every round until MAF's function-call limit ends the run.
+    await asyncio.wait_for(researcher(looping).run(TASK), timeout=60)
+    loops = metric_points(metric_reader, "autogen.loop.detections")
+    assert [(p.attributes["autogen.loop.kind"], p.attributes["gen_ai.tool.name"]) for p in loops] == [
+        ("tool", "city_population")]

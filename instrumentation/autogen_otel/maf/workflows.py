@@ -95,6 +95,11 @@ class WorkflowRunHooks(SpanHooks):
                 "autogen.request.id": content.safe_text(getattr(event, "request_id", None) or ""),
                 "autogen.request.type": type(data).__name__,
                 "autogen.executor.id": content.safe_text(getattr(event, "source_executor_id", None) or "")})
+        elif kind == "handoff_sent" and scope.span is not None:
+            data = getattr(event, "data", None)
+            scope.span.add_event(sc.EVENT_HANDOFF, {
+                sc.AUTOGEN_HANDOFF_SOURCE: content.safe_text(getattr(data, "source", "")),
+                sc.AUTOGEN_HANDOFF_TARGET: content.safe_text(getattr(data, "target", ""))})
         elif kind == "output" and scope.run is not None:
             scope.run.touch()
 
