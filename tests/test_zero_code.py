@@ -29,6 +29,17 @@ def run_instrumented(script: str, receiver: OTLPReceiver, **env: str) -> subproc
                           env=environment, capture_output=True, text=True, timeout=120, check=False)
 
 
+def _check_agents_tools_and_chats(spans, agents, tools):
+    """The run's agents and tools are the expected ones; every model call counted tokens."""
+    assert sorted({s["attributes"]["gen_ai.agent.name"] for s in spans if s["name"].startswith("invoke_agent")}) \
+        == agents
+    assert sorted({s["attributes"]["gen_ai.tool.name"] for s in spans if s["name"].startswith("execute_tool")}) \
+        == tools
+    chats = [s for s in spans if s["name"].startswith("chat ")]
+    assert chats and all(s["attributes"]["gen_ai.usage.input_tokens"] > 0 for s in chats)
+    return chats
+
+
 @pytest.fixture
 def receiver():
     r = OTLPReceiver()
@@ -89,12 +100,7 @@ def test_ag2_classic_example_under_opentelemetry_instrument(receiver, script, wo
     roots = [s for s in spans if not s["parent_id"]]
     assert [r["name"] for r in roots] == [f"invoke_workflow {workflow}"]
     assert roots[0]["attributes"]["autogen.run.stop_category"] == "text_mention"
-    assert sorted({s["attributes"]["gen_ai.agent.name"] for s in spans if s["name"].startswith("invoke_agent")}) \
-        == agents
-    assert sorted({s["attributes"]["gen_ai.tool.name"] for s in spans if s["name"].startswith("execute_tool")}) \
-        == tools
-    chats = [s for s in spans if s["name"].startswith("chat ")]
-    assert chats and all(s["attributes"]["gen_ai.usage.input_tokens"] > 0 for s in chats)
+    _check_agents_tools_and_chats(spans, agents, tools)
     assert not any("gen_ai.input.messages" in s["attributes"] for s in spans)
     assert receiver.metrics.get("autogen.cost") and receiver.metrics.get("autogen.runs")
 
@@ -143,12 +149,7 @@ def test_agent_framework_example_under_opentelemetry_instrument(receiver, script
     roots = [s for s in spans if not s["parent_id"]]
     assert len(roots) == 1 and roots[0]["name"].startswith(root)
     assert roots[0]["attributes"]["autogen.run.stop_category"] in ("completed", "max_turns")
-    assert sorted({s["attributes"]["gen_ai.agent.name"] for s in spans if s["name"].startswith("invoke_agent")}) \
-        == agents
-    assert sorted({s["attributes"]["gen_ai.tool.name"] for s in spans if s["name"].startswith("execute_tool")}) \
-        == tools
-    chats = [s for s in spans if s["name"].startswith("chat ")]
-    assert chats and all(s["attributes"]["gen_ai.usage.input_tokens"] > 0 for s in chats)
+    chats = _check_agents_tools_and_chats(spans, agents, tools)
     assert all(s["kind"] == 3 for s in chats), "chat spans are CLIENT"
     assert not any("gen_ai.input.messages" in s["attributes"] for s in spans)
     for name in ("autogen.cost", "autogen.runs", "gen_ai.client.token.usage", "gen_ai.client.operation.duration"):
