@@ -178,3 +178,52 @@ def test_the_demo_with_no_export_says_so_even_with_an_endpoint_set():
                           timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "--no-export: terminal waterfall only." in done.stdout and "No OTLP endpoint set" not in done.stdout
+
+
+CONFIGURED_APP = """
+import time, autogen_otel
+from opentelemetry import trace
+started = time.perf_counter()
+configured = autogen_otel.configure(console=None)
+with trace.get_tracer("app").start_as_current_span("work"):
+    pass
+configured.shutdown()
+print("exited after", round(time.perf_counter() - started, 1), "s;",
+      "maf instrumented:", bool(configured.maf_instrumentor and configured.maf_instrumentor.telemetry))
+"""
+
+
+def _configured_app(**env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", CONFIGURED_APP], env=_env(**env), capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def test_configure_reads_the_per_signal_endpoint_and_exporter_variables():
+    from otlp_receiver import OTLPReceiver
+
+    receiver = OTLPReceiver()
+    try:
+        done = _configured_app(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=f"{receiver.endpoint}/v1/traces",
+                               OTEL_METRICS_EXPORTER="none", OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="agent_framework")
+        assert done.returncode == 0, done.stderr
+        assert [s["name"] for s in receiver.spans] == ["work"]
+        assert "maf instrumented: False" in done.stdout and done.stderr == "", done.stderr
+    finally:
+        receiver.stop()
+    done = _configured_app(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9", OTEL_TRACES_EXPORTER="none",
+                           OTEL_METRICS_EXPORTER="none")
+    assert done.returncode == 0 and done.stderr == "", done.stderr  # nothing tries the endpoint
+    bad = _configured_app(OTEL_TRACES_EXPORTER="otlp,zipkin")
+    assert bad.returncode == 1
+    assert "OTEL_TRACES_EXPORTER='otlp,zipkin' is not valid; accepted values: otlp, console, autogen_waterfall, " \
+           "none" in bad.stderr
+
+
+@pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
+def test_a_collector_that_is_down_costs_seconds_at_exit_and_one_error_line(protocol):
+    done = _configured_app(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9", OTEL_EXPORTER_OTLP_PROTOCOL=protocol)
+    assert done.returncode == 0, done.stderr
+    seconds = float(done.stdout.split("exited after ")[1].split(" s")[0])
+    assert seconds < 8, f"shutdown took {seconds}s with the collector down"
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) <= 2 and "further export errors from this exporter are not logged" in done.stderr, lines

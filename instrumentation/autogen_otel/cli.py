@@ -62,9 +62,9 @@ def demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with ScriptedLLMServer(SCRIPT) as server:
         result = asyncio.run(run(server.base_url))
+    elapsed = time.perf_counter() - started  # the run, not the export at shutdown
     configured.shutdown()
-    print(f"Team finished in {time.perf_counter() - started:.2f}s after {len(result.messages)} messages "
-          f"({result.stop_reason}).")
+    print(f"Team finished in {elapsed:.2f}s after {len(result.messages)} messages ({result.stop_reason}).")
     print(f"Last message: {result.messages[-1].source}: {result.messages[-1].content}")
     return 0
 

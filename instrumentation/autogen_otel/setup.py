@@ -20,12 +20,21 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
 from .config import ConfigError
+from .exporters import (
+    METRICS_EXPORTERS,
+    PROTOCOLS,
+    TRACES_EXPORTERS,
+    env,
+    exporter_names,
+    otlp_exporter,
+    quiet_retries,
+    signal_setting,
+)
 from .instrumentor import AG2Instrumentor, AgentFrameworkInstrumentor, AutoGenInstrumentor
 from .waterfall import WaterfallExporter
 
 ENV_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
 ENV_PROTOCOL = "OTEL_EXPORTER_OTLP_PROTOCOL"
-PROTOCOLS = ("grpc", "http/protobuf")
 
 
 @dataclass
@@ -40,8 +49,8 @@ class Configured:
     maf_instrumentor: AgentFrameworkInstrumentor | None = None
 
     def shutdown(self) -> None:
-        """Flush and stop exporting (call before the process exits)."""
-        self.tracer_provider.force_flush()
+        """Flush and stop exporting (call before the process exits); bounded by the export timeout
+        (``OTEL_EXPORTER_OTLP_TIMEOUT``, default a few seconds) even when the collector is down."""
         self.tracer_provider.shutdown()
         self.meter_provider.shutdown()
 
@@ -71,28 +80,19 @@ def validate_protocol(protocol: str, setting: str = ENV_PROTOCOL) -> str:
     return value
 
 
-def _otlp_exporters(endpoint: str, protocol: str) -> tuple[Any, Any]:
-    if protocol == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-
-        insecure = endpoint.startswith("http://")
-        return OTLPSpanExporter(endpoint=endpoint, insecure=insecure), OTLPMetricExporter(endpoint=endpoint,
-                                                                                          insecure=insecure)
-    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-    return OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces"), OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics")
-
-
 def configure(*, service_name: str | None = None, endpoint: str | None = None, protocol: str | None = None,
               console: bool | None = None, console_out: TextIO | None = None, set_global: bool = True,
               metric_interval_ms: int = 10000, **instrument_options: Any) -> Configured:
     """Set up tracer and meter providers, exporters and the instrumentor; safe to call twice.
 
-    ``endpoint``/``protocol`` default to ``OTEL_EXPORTER_OTLP_ENDPOINT``/``OTEL_EXPORTER_OTLP_PROTOCOL``
-    (``grpc`` or ``http/protobuf``; default ``http/protobuf``). ``console`` (the terminal
-    waterfall) defaults to on when there is no endpoint. Other keywords go to
+    ``endpoint``/``protocol`` default to the standard variables (``OTEL_EXPORTER_OTLP_ENDPOINT``,
+    per signal ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` / ``..._METRICS_ENDPOINT``,
+    ``OTEL_EXPORTER_OTLP_[SIGNAL_]PROTOCOL``: ``grpc`` or ``http/protobuf``, default
+    ``http/protobuf``); ``endpoint=""`` never exports. ``OTEL_TRACES_EXPORTER`` (``otlp``,
+    ``console``, ``autogen_waterfall``, ``none``) and ``OTEL_METRICS_EXPORTER`` (``otlp``,
+    ``console``, ``none``) choose the exporters; families named in
+    ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`` are left alone. ``console`` (the terminal
+    waterfall) defaults to on when traces are not exported. Other keywords go to
     ``instrument()`` of both instrumentors (``capture_content``, ``runtime_spans``, ...); each
     family that is installed (AgentChat, AG2 Classic, Agent Framework) is traced.
     """
@@ -103,23 +103,50 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
     with _lock:
         if _configured is not None:
             return _configured
-        raw_endpoint = endpoint if endpoint is not None else os.environ.get(ENV_ENDPOINT) or None
-        raw_protocol = protocol if protocol is not None else os.environ.get(ENV_PROTOCOL) or "http/protobuf"
-        setting_e = "endpoint" if endpoint is not None else ENV_ENDPOINT
-        setting_p = "protocol" if protocol is not None else ENV_PROTOCOL
-        endpoint = validate_endpoint(raw_endpoint, setting_e) if raw_endpoint else None
-        protocol = validate_protocol(raw_protocol, setting_p) if endpoint else None
-        console = (endpoint is None) if console is None else console
+        from_code = endpoint is not None
+        raw_endpoint = endpoint if from_code else env(ENV_ENDPOINT)
+        endpoint = validate_endpoint(raw_endpoint, "endpoint" if from_code else ENV_ENDPOINT) if raw_endpoint else None
+        traces = exporter_names("OTEL_TRACES_EXPORTER", TRACES_EXPORTERS)
+        metric_names = exporter_names("OTEL_METRICS_EXPORTER", METRICS_EXPORTERS)
+        targets: dict[str, tuple[str | None, str]] = {}  # signal -> (endpoint, protocol), when exported
+        no_export = from_code and endpoint is None  # endpoint="": never export, whatever the environment says
+        for signal, names in (() if no_export else (("traces", traces), ("metrics", metric_names))):
+            variable, own = signal_setting(signal, "ENDPOINT") if not from_code else ("endpoint", endpoint)
+            if own and not from_code:
+                validate_endpoint(own, variable)
+            target = (endpoint if from_code else own) or None
+            if names is None and target is None:
+                continue  # no endpoint for this signal, no exporter asked for: nothing to export
+            if names is not None and "otlp" not in names:
+                continue
+            p_variable, p_value = ("protocol", protocol) if protocol is not None else signal_setting(signal, "PROTOCOL")
+            targets[signal] = (target, validate_protocol(p_value or "http/protobuf", p_variable))
+        shown = targets.get("traces") or targets.get("metrics")
+        endpoint = (shown[0] or "the OTLP exporters' default endpoint") if shown else None
+        protocol = shown[1] if shown else None
+        if console is None:
+            waterfall = {"console", "autogen_waterfall"}
+            console = "traces" not in targets if traces is None else bool(waterfall & set(traces))
 
         # OTEL_SERVICE_NAME, when set, wins over the name given in code (as for every OTel SDK setting).
         named = service_name and not os.environ.get("OTEL_SERVICE_NAME")
         resource = Resource.create({"service.name": service_name} if named else {})
         tracer_provider = TracerProvider(resource=resource)
-        readers = []
-        if endpoint and protocol:
-            span_exporter, metric_exporter = _otlp_exporters(endpoint, protocol)
-            tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
-            readers.append(PeriodicExportingMetricReader(metric_exporter, export_interval_millis=metric_interval_ms))
+        readers: list[Any] = []
+        if targets:
+            quiet_retries()
+        if "traces" in targets:
+            target, proto = targets["traces"]
+            tracer_provider.add_span_processor(BatchSpanProcessor(otlp_exporter("traces", target, proto, from_code)))
+        if "metrics" in targets:
+            target, proto = targets["metrics"]
+            readers.append(PeriodicExportingMetricReader(otlp_exporter("metrics", target, proto, from_code),
+                                                         export_interval_millis=metric_interval_ms))
+        if metric_names and "console" in metric_names:
+            from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
+
+            readers.append(PeriodicExportingMetricReader(ConsoleMetricExporter(),
+                                                         export_interval_millis=metric_interval_ms))
         if console:
             tracer_provider.add_span_processor(SimpleSpanProcessor(WaterfallExporter(console_out)))
         meter_provider = MeterProvider(resource=resource, metric_readers=readers)
@@ -127,7 +154,9 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
             trace.set_tracer_provider(tracer_provider)
             metrics.set_meter_provider(meter_provider)
         instrumentor, ag2, maf = AutoGenInstrumentor(), AG2Instrumentor(), AgentFrameworkInstrumentor()
-        for each in (instrumentor, ag2, maf):
-            each.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, **instrument_options)
+        disabled = {n.strip() for n in (env("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS") or "").split(",")}
+        for name, each in (("autogen_agentchat", instrumentor), ("autogen", ag2), ("agent_framework", maf)):
+            if name not in disabled and "*" not in disabled:
+                each.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, **instrument_options)
         _configured = Configured(tracer_provider, meter_provider, instrumentor, ag2, endpoint, protocol, console, maf)
         return _configured
