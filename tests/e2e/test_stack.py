@@ -527,14 +527,17 @@ def compose_config(*args: str, env: dict[str, str] | None = None) -> subprocess.
                           capture_output=True, text=True, env={**environment, **(env or {})}, check=False)
 
 
-def test_real_compose_validates_the_bundle_against_the_compose_spec():
-    done = compose_config("--env-file", str(DEPLOY / ".env.example"))
+def test_real_compose_validates_the_bundle_against_the_compose_spec(tmp_path):
+    # .env.example as a user fills it in: the one required value set.
+    env_file = tmp_path / ".env"
+    env_file.write_text((DEPLOY / ".env.example").read_text().replace("GRAFANA_ADMIN_PASSWORD=",
+                                                                      "GRAFANA_ADMIN_PASSWORD=s3cret-generated"))
+    done = compose_config("--env-file", str(env_file))
     assert done.returncode == 0, done.stdout + done.stderr
-    done = compose_config("--env-file", str(DEPLOY / ".env.example"), "--profile", "scale-out")
+    done = compose_config("--env-file", str(env_file), "--profile", "scale-out")
     assert done.returncode == 0, done.stdout + done.stderr
     # Receivers set from the environment are interpolated the same way.
-    done = compose_config("--env-file", str(DEPLOY / ".env.example"),
-                          env={"ALERTMANAGER_WEBHOOK_URL": "https://hooks.example/x"})
+    done = compose_config("--env-file", str(env_file), env={"ALERTMANAGER_WEBHOOK_URL": "https://hooks.example/x"})
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -542,3 +545,7 @@ def test_real_compose_names_the_missing_grafana_password():
     done = compose_config()
     assert done.returncode != 0
     assert "copy deploy/.env.example to deploy/.env and set GRAFANA_ADMIN_PASSWORD" in done.stderr, done.stderr
+    # A plain copy of .env.example, placeholder left as it is, is refused the same way.
+    copied = compose_config("--env-file", str(DEPLOY / ".env.example"))
+    assert copied.returncode != 0
+    assert "set GRAFANA_ADMIN_PASSWORD" in copied.stderr, copied.stderr
