@@ -152,9 +152,9 @@ def test_the_readme_waterfall_command_prints_the_run_without_a_collector():
 
 
 @pytest.mark.parametrize("name,hidden,extra,use", [
-    ("BudgetTermination", "autogen_agentchat", "autogen-otel[demo]", ""),
-    ("AG2Budget", "autogen", "autogen-otel[ag2]", "; AG2Budget(max_tokens=1).attach()"),
-    ("AgentFrameworkBudget", "agent_framework", "autogen-otel[maf]", ""),
+    ("BudgetTermination", "autogen_agentchat", 'pip install ".[demo]"', ""),
+    ("AG2Budget", "autogen", 'pip install ".[ag2]"', "; AG2Budget(max_tokens=1).attach()"),
+    ("AgentFrameworkBudget", "agent_framework", 'pip install ".[maf]"', ""),
 ])
 def test_a_budget_without_its_framework_names_what_to_install(tmp_path, name, hidden, extra, use):
     done = subprocess.run([sys.executable, "-c", f"from autogen_otel import {name}{use}"],
@@ -169,7 +169,7 @@ def test_the_demo_without_agentchat_names_the_extra(tmp_path):
                           env=_env(PYTHONPATH=_hide(tmp_path, "autogen_agentchat", "autogen_ext")),
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
-    assert 'pip install "autogen-otel[demo]"' in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert 'pip install ".[demo]"' in done.stderr and "Traceback" not in done.stderr, done.stderr
 
 
 def test_the_demo_with_no_export_says_so_even_with_an_endpoint_set():

@@ -19,9 +19,9 @@ __all__ = ["AG2Budget", "AG2Instrumentor", "AgentFrameworkBudget", "AgentFramewo
 
 _LAZY = {
     # name: (module, what it needs, the pip install that brings it)
-    "AG2Budget": (".ag2_budget", "AG2 Classic", '"autogen-otel[ag2]"'),
-    "AgentFrameworkBudget": (".maf.budget", "Microsoft Agent Framework", '"autogen-otel[maf]"'),
-    "BudgetTermination": (".budget", "AutoGen AgentChat", '"autogen-otel[demo]" (or autogen-agentchat)'),
+    "AG2Budget": (".ag2_budget", "AG2 Classic", "ag2"),
+    "AgentFrameworkBudget": (".maf.budget", "Microsoft Agent Framework", "maf"),
+    "BudgetTermination": (".budget", "AutoGen AgentChat", "demo"),
 }
 
 
@@ -38,6 +38,7 @@ def __getattr__(name: str) -> Any:
         try:
             return getattr(importlib.import_module(module, __name__), name)
         except ModuleNotFoundError as exc:
-            raise ImportError(f"autogen_otel.{name} needs {framework}, which is not installed "
-                              f"({exc.name} is missing): pip install {extra}") from exc
+            raise ImportError(f"autogen_otel.{name} needs {framework}, which is not installed ({exc.name} is "
+                              f"missing): install autogen-otel's [{extra}] extra (pip install \".[{extra}]\" in "
+                              "a checkout) or the framework itself") from exc
     raise AttributeError(name)

@@ -58,7 +58,8 @@ class AG2Budget:
             from autogen import Agent
         except ModuleNotFoundError as exc:
             raise ImportError(f"autogen_otel.AG2Budget needs AG2 Classic, which is not installed ({exc.name} is "
-                              'missing): pip install "autogen-otel[ag2]"') from exc
+                              "missing): install autogen-otel's [ag2] extra (pip install \".[ag2]\" in a checkout) "
+                              "or the framework itself") from exc
 
         for agent in agents:
             agent.register_reply([Agent, None], self._reply, position=0)

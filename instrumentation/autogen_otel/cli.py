@@ -33,7 +33,7 @@ def demo(args: argparse.Namespace) -> int:
         from .demo.scenario import SCRIPT, run
     except ModuleNotFoundError as exc:
         print(f"autogen-otel demo: the demo runs an AutoGen AgentChat team, and {exc.name} is not installed: "
-              'pip install "autogen-otel[demo]"', file=sys.stderr)
+              "install autogen-otel's [demo] extra (pip install \".[demo]\" in a checkout)", file=sys.stderr)
         return 2
 
     # None: configure() reads (and validates) OTEL_EXPORTER_OTLP_ENDPOINT; "": no export.
