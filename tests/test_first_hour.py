@@ -227,3 +227,35 @@ def test_a_collector_that_is_down_costs_seconds_at_exit_and_one_error_line(proto
     assert seconds < 8, f"shutdown took {seconds}s with the collector down"
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) <= 2 and "further export errors from this exporter are not logged" in done.stderr, lines
+
+
+def test_the_scripted_server_runs_as_a_command_for_ones_own_app(tmp_path):
+    import json as _json
+    import signal
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = tmp_path / "replies.json"
+    script.write_text(_json.dumps({"You are the analyst": [{"text": "Revenue grew 12%."}], "*": [{"text": "Hi."}]}))
+    server = subprocess.Popen([sys.executable, "-m", "autogen_otel.demo.llm_server", "--port", str(port),
+                               "--script", str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert f"http://127.0.0.1:{port}/v1" in server.stdout.readline()
+        from openai import OpenAI
+
+        client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="offline")
+        answer = client.chat.completions.create(model="gpt-4o-mini", messages=[
+            {"role": "system", "content": "You are the analyst."}, {"role": "user", "content": "Q1?"}])
+        assert answer.choices[0].message.content == "Revenue grew 12%." and answer.usage.prompt_tokens == 5
+        other = client.responses.create(model="gpt-4o-mini", input="hello")
+        assert other.output_text == "Hi."
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=10) == 0
+    bad = tmp_path / "bad.json"
+    bad.write_text(_json.dumps({"*": [{"txt": "typo"}]}))
+    done = subprocess.run([sys.executable, "-m", "autogen_otel.demo.llm_server", "--script", str(bad)],
+                          capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 2 and "unknown field(s) ['txt']" in done.stderr

@@ -12,6 +12,7 @@ follows its own script.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 import uuid
@@ -318,3 +319,54 @@ def _respond(handler: _Handler, response_id: str, created: int, model: str, repl
                   delta=item["arguments"])
         event("response.output_item.done", output_index=index, item=item)
     event("response.completed", response=response)
+
+
+def load_script(path: str) -> Script:
+    """A reply script from JSON: ``{"<text in the system message>": [reply, ...], "*": [...]}``, each
+    reply ``{"text": "...", "tool_calls": [["tool_name", {"arg": 1}]], "status": 200, "delay": 0.0}``."""
+    with open(path, encoding="utf-8") as handle:
+        raw = json.load(handle)
+    if not isinstance(raw, Mapping) or not all(isinstance(v, list) for v in raw.values()):
+        raise ValueError(f"{path}: expected an object mapping script keys to lists of replies")
+    fields = {"text", "tool_calls", "status", "delay", "chunk_delay", "cached_tokens", "model"}
+    replies: dict[str, list[Reply]] = {}
+    for key, items in raw.items():
+        for item in items:
+            unknown = set(item) - fields if isinstance(item, Mapping) else {"(not an object)"}
+            if unknown:
+                raise ValueError(f"{path}: reply under {key!r} has unknown field(s) {sorted(unknown)}; "
+                                 f"accepted: {sorted(fields)}")
+        replies[key] = [Reply(**{**item, "tool_calls": tuple((name, arguments) for name, arguments
+                                                             in item.get("tool_calls", ()))}) for item in items]
+    return Script(replies)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m autogen_otel.demo.llm_server --port 8000 --script replies.json``: serve until Ctrl-C."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m autogen_otel.demo.llm_server",
+                                     description="A scripted OpenAI-compatible server (Chat Completions and "
+                                                 "Responses API) for running an agent app offline.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--script", help="JSON reply script (default: every request answered 'OK.')")
+    args = parser.parse_args(argv)
+    try:
+        script = load_script(args.script) if args.script else Script({"*": [Reply("OK.")]})
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"llm_server: {exc}", file=sys.stderr)
+        return 2
+    server = ScriptedLLMServer(script, host=args.host, port=args.port).start()
+    print(f"scripted OpenAI-compatible server on {server.base_url} (any api_key); Ctrl-C stops it", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
