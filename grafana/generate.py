@@ -47,6 +47,96 @@ def variables(board: dashboard.Dashboard, with_tempo: bool = False, with_agent: 
     return board
 
 
+# What each panel shows and what to do when it looks wrong (its description in Grafana).
+ABOUT = {
+    'Runs': (
+        'Team, workflow and lone-agent runs that finished in the time range (every family). Zero while '
+        "agents should be working: check 'Runs in flight' and the AutoGenTelemetryAbsent alert."),
+    'Failed or cancelled runs': (
+        "Runs that ended with an exception or were cancelled. Above zero: open 'Failed runs' on the "
+        'Conversation waterfall dashboard for their traces.'),
+    'Model call p95': (
+        '95th percentile of model-call latency over all models. A rise with no change in tokens per call '
+        'points at the provider: compare models on the Latency dashboard.'),
+    'Runs in flight': (
+        'Runs started and not yet finished. Growing without finished runs means runs hang or loop: see '
+        'the stalled-run and runaway alerts.'),
+    'Tokens per hour': (
+        'Input and output tokens per hour across every model call. A step up without more runs means '
+        'longer conversations or loops.'),
+    'Cost per hour (USD)': (
+        "Spend per hour by team, priced with autogen-otel's price table. A team climbing far above its "
+        'usual rate is what the cost alerts page on.'),
+    'Top models by cost': (
+        'The five models that cost the most in the time range. An unexpected expensive model usually '
+        'means a configuration change.'),
+    'Top agents by cost': (
+        'The five agents that cost the most in the time range. One agent far ahead of the rest: check it '
+        'for loops or oversized prompts.'),
+    'Top tools by calls': (
+        'The five most-called tools. A tool called far more than usual is often one an agent keeps '
+        'retrying: see loop detections.'),
+    'Runs (agents taking turns in them)': (
+        'Recent runs of the selected services and teams with their agent turns (TraceQL on Tempo). Click '
+        'a trace id to open its waterfall.'),
+    'Failed runs': (
+        'Runs whose workflow span ended in error. Open one to see which model call or tool failed first.'),
+    'Runs with loop detections': (
+        'Runs where an agent repeated the same message, or a tool was called with the same arguments, '
+        'AUTOGEN_OTEL_LOOP_THRESHOLD times. Usually a prompt or termination problem.'),
+    'Slow model calls (> 10s)': (
+        'Model calls over 10 s inside the selected runs. Many at once: provider trouble; one model only: '
+        'try another deployment or region.'),
+    'Failed tool calls': (
+        "Tool calls that raised inside the selected runs. The span's exception event says why; a tool "
+        'failing every time needs fixing, not retries.'),
+    "Run totals across processes (the trace id above; footer: the run's sum)": (
+        "For the trace id typed above: each process's run root with what it spent; the footer sums them "
+        '(a distributed run crosses processes). Empty until a trace id is typed.'),
+    'Model call latency by model': (
+        "Median and 95th percentile model-call latency by model; dots are exemplars that open the call's "
+        'trace. A p95 far above the p50 means a few very slow calls.'),
+    'Time to first chunk (streaming) p95': (
+        'How long streamed model calls take to send their first chunk (p95). Empty when no agent streams. '
+        'Rising: the provider is queueing requests.'),
+    'Tool latency p95': (
+        "95th percentile duration of each tool. A slow tool holds up its whole run: look at the tool's "
+        'own dependencies.'),
+    'Agent turn latency p95': (
+        "95th percentile duration of an agent's turn (its model calls and tools). Compare with model "
+        'latency to see where a turn spends its time.'),
+    'Team run duration p95': (
+        '95th percentile duration of whole runs by team; dots open a slow run. Rising while model latency '
+        'is flat means more turns per run.'),
+    'Tokens by model and type': (
+        'Input and output tokens by model. Input growing faster than output: conversations carry ever '
+        'longer histories.'),
+    'Tokens by agent': (
+        'Tokens by agent. One agent dominating: its instructions or tool outputs may be too large.'),
+    'Cost by model (USD)': (
+        'Spend by model over time. Look here first when the bill changes.'),
+    'Cost by team (USD)': (
+        'Spend by team (workflow) over time, every family on one axis.'),
+    'Cost per run (p50 / p95, USD)': (
+        'What one run costs, median and 95th percentile, by team. A p95 many times the p50 means a few '
+        'runaway runs: give the team a budget stop.'),
+    'Turns per run p95': (
+        "Agent turns per run (p95) by team. Close to the team's turn limit: runs end by hitting it rather "
+        'than by finishing.'),
+    'Runs kept and dropped (all gateways)': (
+        'Tail-sampling decisions of the scale-out gateways. Far fewer kept than your policies lead you to '
+        'expect: check the decision wait and the policy settings.'),
+    'Runs kept, by the policy that kept them': (
+        'Which tail-sampling policy kept each run (errors, loops, cost, slow runs, the random share).'),
+    'Runs decided per gateway': (
+        "Runs decided by each gateway. Uneven: the agent tier's load balancing is not spreading trace "
+        'ids.'),
+    'Decisions per second by outcome': (
+        'Tail-sampling decisions per second, kept and dropped. Falling to zero while apps run: the '
+        'gateways receive nothing.'),
+}
+
+
 def prom(expr: str, legend: str = "", exemplars: bool = False) -> prometheus.Dataquery:
     query = prometheus.Dataquery().expr(expr).datasource(PROM)
     if exemplars:  # trace ids recorded with the measurements: a dot on the graph opens the run
@@ -55,23 +145,24 @@ def prom(expr: str, legend: str = "", exemplars: bool = False) -> prometheus.Dat
 
 
 def series(title: str, unit: str, *queries: prometheus.Dataquery, width: int = 12) -> timeseries.Panel:
-    panel = timeseries.Panel().title(title).unit(unit).datasource(PROM).height(8).span(width)
+    panel = timeseries.Panel().title(title).description(ABOUT[title]).unit(unit).datasource(PROM).height(8).span(width)
     for query in queries:
         panel = panel.with_target(query)
     return panel
 
 
 def single(title: str, unit: str, expr: str) -> stat.Panel:
-    return stat.Panel().title(title).unit(unit).datasource(PROM).height(4).span(6).with_target(prom(expr).instant())
+    return (stat.Panel().title(title).description(ABOUT[title]).unit(unit).datasource(PROM).height(4).span(6)
+            .with_target(prom(expr).instant()))
 
 
 def top(title: str, unit: str, expr: str) -> table.Panel:
-    return (table.Panel().title(title).unit(unit).datasource(PROM).height(8).span(8)
+    return (table.Panel().title(title).description(ABOUT[title]).unit(unit).datasource(PROM).height(8).span(8)
             .with_target(prom(expr).instant().format("table")))
 
 
 def traceql(title: str, query: str, width: int = 24) -> table.Panel:
-    return (table.Panel().title(title).datasource(TEMPO).height(10).span(width)
+    return (table.Panel().title(title).description(ABOUT[title]).datasource(TEMPO).height(10).span(width)
             .with_target(tempo.TempoQuery().query_type("traceql").query(query).limit(50).datasource(TEMPO)))
 
 
@@ -92,7 +183,7 @@ class _SpanRowsBuilder:
 
 def span_totals(title: str, query: str) -> table.Panel:
     """Spans as rows with a footer summing every numeric column."""
-    return (table.Panel().title(title).datasource(TEMPO).height(8).span(24)
+    return (table.Panel().title(title).description(ABOUT[title]).datasource(TEMPO).height(8).span(24)
             .footer(TableFooterOptions().show(True).reducer(["sum"]))
             .with_target(_SpanRowsBuilder(query)))  # type: ignore[arg-type]
 

@@ -92,3 +92,9 @@ def test_collector_tier_dashboard_uses_the_datasource_variable():
     board = json.loads((DASHBOARDS / "autogen-collector-tier.json").read_text())
     assert {v["name"] for v in board["templating"]["list"]} == {"datasource"}
     assert all(t["datasource"]["uid"] == "${datasource}" for p in board["panels"] for t in p["targets"])
+
+
+def test_every_dashboard_panel_says_what_it_shows():
+    for path in sorted((ROOT / "grafana" / "dashboards").glob("*.json")):
+        for panel in json.loads(path.read_text())["panels"]:
+            assert len(panel.get("description", "")) > 40, (path.name, panel["title"])
