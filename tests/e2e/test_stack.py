@@ -549,3 +549,31 @@ def test_real_compose_names_the_missing_grafana_password():
     copied = compose_config("--env-file", str(DEPLOY / ".env.example"))
     assert copied.returncode != 0
     assert "set GRAFANA_ADMIN_PASSWORD" in copied.stderr, copied.stderr
+
+
+@pytest.mark.parametrize("overlays", [{}, {"COLLECTOR_OVERLAY": "otel-collector.extra-backend.yaml"},
+                                      {"COLLECTOR_OVERLAY": "otel-collector.extra-backend.yaml",
+                                       "COLLECTOR_OVERLAY_2": "otel-collector.redact-content.yaml"}],
+                         ids=["no-overlay", "extra-backend", "extra-backend+redaction"])
+def test_the_compose_collector_takes_overlays_from_the_env_file_and_they_load(tmp_path, overlays):
+    """What Compose would run, resolved by the real Compose from an .env, loaded by the real collector."""
+    env_file = tmp_path / ".env"
+    lines = ["GRAFANA_ADMIN_PASSWORD=s3cret-generated", "EXTRA_OTLP_ENDPOINT=https://otlp.vendor.example",
+             "EXTRA_OTLP_AUTHORIZATION=Bearer test", *(f"{k}={v}" for k, v in overlays.items())]
+    env_file.write_text("\n".join(lines) + "\n")
+    done = subprocess.run([str(binary("docker-compose")), "--project-directory", str(DEPLOY), "-f",
+                           str(DEPLOY / "docker-compose.yaml"), "--env-file", str(env_file), "config", "--format",
+                           "json"], capture_output=True, text=True, check=False,
+                          env={k: v for k, v in os.environ.items() if not k.startswith(("GRAFANA_", "COLLECTOR_"))})
+    assert done.returncode == 0, done.stderr
+    collector = json.loads(done.stdout)["services"]["collector"]
+    mounts = {v["target"]: v["source"] for v in collector["volumes"] if v["type"] == "bind"}
+    configs = [mounts[arg.split("=", 1)[1]] for arg in collector["command"]]
+    assert [Path(c).name for c in configs[1:]] == [
+        overlays.get("COLLECTOR_OVERLAY", "otel-collector.none.yaml"),
+        overlays.get("COLLECTOR_OVERLAY_2", "otel-collector.none.yaml")]
+    check = subprocess.run([str(binary("otelcol-autogen")), "validate", *(f"--config={c}" for c in configs)],
+                           capture_output=True, text=True, check=False,
+                           env={**os.environ, **collector.get("environment", {})})
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert collector["environment"]["EXTRA_OTLP_ENDPOINT"] == "https://otlp.vendor.example"
