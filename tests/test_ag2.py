@@ -13,8 +13,8 @@ import autogen
 import pytest
 from ag2_apps import TASK, WEATHER_SCRIPT, broken_weather, editorial_group, llm_config, weather_pair
 from autogen_otel import AG2Budget
+from autogen_otel.core.pricing import PriceTable
 from autogen_otel.demo.llm_server import Reply
-from autogen_otel.pricing import PriceTable
 from helpers import by_name, metric_points, ours, parent_of, traces, tree
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -400,7 +400,7 @@ def test_both_families_in_one_process_each_get_their_own_trace(instrument, spans
 
 
 def test_an_internal_error_never_reaches_the_app(instrument_ag2, spans, llm_server, monkeypatch, caplog):
-    from autogen_otel.telemetry import Telemetry
+    from autogen_otel.core.telemetry import Telemetry
 
     def broken(*args, **kwargs):
         raise RuntimeError("bug in autogen-otel")

@@ -8,7 +8,7 @@ import logging
 import pytest
 from autogen_agentchat.agents import AssistantAgent
 from autogen_agentchat.messages import TextMessage
-from autogen_otel.config import ENV_CAPTURE_CONTENT, ConfigError, ContentCapture, load_settings, parse_capture
+from autogen_otel.core.config import ENV_CAPTURE_CONTENT, ConfigError, ContentCapture, load_settings, parse_capture
 from autogen_otel.demo.llm_server import Reply
 from helpers import by_name, openai_client
 from teams import TASK, WEATHER_SCRIPT, weather_team

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from autogen_otel.config import ConfigError
+from autogen_otel.core.config import ConfigError
 from autogen_otel.setup import validate_endpoint, validate_protocol
 from autogen_otel.waterfall import WaterfallExporter
 from opentelemetry.sdk.trace import TracerProvider

@@ -259,3 +259,25 @@ def test_the_scripted_server_runs_as_a_command_for_ones_own_app(tmp_path):
     done = subprocess.run([sys.executable, "-m", "autogen_otel.demo.llm_server", "--script", str(bad)],
                           capture_output=True, text=True, timeout=30, check=False)
     assert done.returncode == 2 and "unknown field(s) ['txt']" in done.stderr
+
+
+def _sequential_name() -> str:
+    """Orchestration builders name their workflows from agent-framework-orchestrations 1.1 on."""
+    import inspect
+
+    from agent_framework_orchestrations import GroupChatBuilder
+
+    return "Sequential" if "name" in inspect.signature(GroupChatBuilder.__init__).parameters else "WorkflowBuilder"
+
+
+@pytest.mark.parametrize("family,root,ends", [
+    ("ag2", "team user_proxy", "Chat finished in"),
+    ("maf", f"team {_sequential_name()}", "Workflow finished in"),
+])
+def test_the_demo_runs_each_family(family, root, ends):
+    done = subprocess.run([str(BIN / "autogen-otel"), "demo", "--family", family, "--no-export"], env=_env(),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^trace [0-9a-f]{32} .* spans .*\$0\.\d+", done.stdout, re.M), done.stdout
+    assert root in done.stdout and ends in done.stdout, done.stdout
+    assert "✗ " in done.stdout, "the failing tool shows as failed"

@@ -10,8 +10,8 @@ import json
 import pytest
 from agent_framework.orchestrations import GroupChatBuilder
 from autogen_otel import AgentFrameworkBudget
+from autogen_otel.core.pricing import PriceTable
 from autogen_otel.demo.llm_server import Reply
-from autogen_otel.pricing import PriceTable
 from helpers import by_name, metric_points, ours, parent_of, traces, tree
 from maf_apps import (
     RESEARCH_SCRIPT,
@@ -332,7 +332,7 @@ async def test_uninstrument_restores_everything_and_native_telemetry(instrument_
 
 
 async def test_an_internal_error_never_reaches_the_app(instrument_maf, spans, llm_server, monkeypatch, caplog):
-    from autogen_otel.hooks import ChatSpanHooks
+    from autogen_otel.core.hooks import ChatSpanHooks
 
     def broken(*args, **kwargs):
         raise RuntimeError("bug in autogen-otel")

@@ -9,9 +9,9 @@ from autogen_agentchat.agents import AssistantAgent
 from autogen_agentchat.conditions import MaxMessageTermination
 from autogen_agentchat.teams import RoundRobinGroupChat
 from autogen_otel import BudgetTermination
-from autogen_otel import semconv as sc
+from autogen_otel.core import semconv as sc
+from autogen_otel.core.pricing import PriceTable
 from autogen_otel.demo.llm_server import Reply
-from autogen_otel.pricing import PriceTable
 from helpers import by_name, metric_points, openai_client, ours
 from teams import TASK, WEATHER_SCRIPT, weather_team
 

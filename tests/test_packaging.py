@@ -62,7 +62,7 @@ def test_the_installed_wheel_imports_from_where_it_was_installed(built, tmp_path
                            str(wheel)], capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import autogen_otel, autogen_otel.maf.workflows; "
-            "from autogen_otel.pricing import PriceTable; "
+            "from autogen_otel.core.pricing import PriceTable; "
             "print(autogen_otel.__file__.startswith(sys.argv[1]), PriceTable.default(source='bundled').cost("
             "'gpt-4o-mini', 1000, 1000) > 0)")
     done = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True, text=True, timeout=120,

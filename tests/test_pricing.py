@@ -7,7 +7,7 @@ import logging
 
 import pytest
 from autogen_otel.cli import main as cli
-from autogen_otel.pricing import ModelPrice, PriceFileError, PriceTable, load_file
+from autogen_otel.core.pricing import ModelPrice, PriceFileError, PriceTable, load_file
 
 
 @pytest.fixture(params=["bundled", "genai-prices"])
@@ -121,7 +121,7 @@ def test_user_file_wins_over_genai_prices(tmp_path):
 
 
 def test_bad_price_source_names_the_setting():
-    from autogen_otel.config import ENV_PRICE_SOURCE, ConfigError, load_settings
+    from autogen_otel.core.config import ENV_PRICE_SOURCE, ConfigError, load_settings
 
     settings = load_settings({ENV_PRICE_SOURCE: "litellm"})
     assert settings.price_source == "genai-prices"

@@ -19,9 +19,9 @@ __all__ = ["AG2Budget", "AG2Instrumentor", "AgentFrameworkBudget", "AgentFramewo
 
 _LAZY = {
     # name: (module, what it needs, the pip install that brings it)
-    "AG2Budget": (".ag2_budget", "AG2 Classic", "ag2"),
+    "AG2Budget": (".ag2.budget", "AG2 Classic", "ag2"),
     "AgentFrameworkBudget": (".maf.budget", "Microsoft Agent Framework", "maf"),
-    "BudgetTermination": (".budget", "AutoGen AgentChat", "demo"),
+    "BudgetTermination": (".agentchat.budget", "AutoGen AgentChat", "demo"),
 }
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
+import importlib.util
 import os
 import socket
 import sys
 import time
 import warnings
 
-from .config import ConfigError
-from .pricing import PriceFileError, PriceTable
+from .core.config import ConfigError
+from .core.pricing import PriceFileError, PriceTable
 
 
 def _collector_on_localhost() -> tuple[str, str] | None:
@@ -25,15 +27,28 @@ def _collector_on_localhost() -> tuple[str, str] | None:
     return None
 
 
+# --family: (scenario module, what it runs, the extra that installs it, the module it needs)
+_FAMILIES = {
+    "agentchat": (".demo.scenario", "an AutoGen AgentChat team", "demo", "autogen_agentchat"),
+    "ag2": (".demo.ag2_scenario", "an AG2 Classic chat", "ag2", "autogen"),
+    "maf": (".demo.maf_scenario", "a Microsoft Agent Framework workflow", "maf", "agent_framework"),
+}
+
+
 def demo(args: argparse.Namespace) -> int:
     from .demo.llm_server import ScriptedLLMServer
     from .setup import configure
 
+    module, framework, extra, needs = _FAMILIES[args.family]
+    if importlib.util.find_spec(needs) is None:
+        print(f"autogen-otel demo: --family {args.family} runs {framework}, which is not installed: "
+              f"install autogen-otel's [{extra}] extra (pip install \".[{extra}]\" in a checkout)", file=sys.stderr)
+        return 2
     try:
-        from .demo.scenario import SCRIPT, run
+        scenario = importlib.import_module(module, __package__)
     except ModuleNotFoundError as exc:
-        print(f"autogen-otel demo: the demo runs an AutoGen AgentChat team, and {exc.name} is not installed: "
-              "install autogen-otel's [demo] extra (pip install \".[demo]\" in a checkout)", file=sys.stderr)
+        print(f"autogen-otel demo: {exc.name} is not installed: install autogen-otel's [{extra}] extra "
+              f"(pip install \".[{extra}]\" in a checkout)", file=sys.stderr)
         return 2
 
     # None: configure() reads (and validates) OTEL_EXPORTER_OTLP_ENDPOINT; "": no export.
@@ -51,7 +66,7 @@ def demo(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"autogen-otel demo: {exc}", file=sys.stderr)
         return 2
-    print("autogen-otel demo: a 3-agent AutoGen team against a local scripted model server (no API key).")
+    print(f"autogen-otel demo: {scenario.TITLE} against a local scripted model server (no API key).")
     if configured.endpoint:
         print(f"Exporting traces and metrics over OTLP ({configured.protocol}) to {configured.endpoint}.")
     elif args.no_export:
@@ -60,12 +75,14 @@ def demo(args: argparse.Namespace) -> int:
         print("No OTLP endpoint set and no collector on localhost:4317/4318: terminal waterfall only.")
     print()
     started = time.perf_counter()
-    with ScriptedLLMServer(SCRIPT) as server:
-        result = asyncio.run(run(server.base_url))
+    with ScriptedLLMServer(scenario.SCRIPT) as server:
+        outcome = asyncio.run(scenario.play(server.base_url))
     elapsed = time.perf_counter() - started  # the run, not the export at shutdown
     configured.shutdown()
-    print(f"Team finished in {elapsed:.2f}s after {len(result.messages)} messages ({result.stop_reason}).")
-    print(f"Last message: {result.messages[-1].source}: {result.messages[-1].content}")
+    noun = "Team" if args.family == "agentchat" else ("Chat" if args.family == "ag2" else "Workflow")
+    plural = "" if outcome.messages == 1 else "s"
+    print(f"{noun} finished in {elapsed:.2f}s after {outcome.messages} message{plural} ({outcome.reason}).")
+    print(f"Last message: {outcome.last}")
     return 0
 
 
@@ -90,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     demo_cmd.add_argument("--capture-content", action="store_true",
                           help="record message content on the exported spans (the terminal waterfall shows "
                                "no content either way)")
+    demo_cmd.add_argument("--family", choices=sorted(_FAMILIES), default="agentchat",
+                          help="which framework's demo: AutoGen AgentChat (default), AG2 Classic, Microsoft Agent "
+                               "Framework")
     demo_cmd.add_argument("--no-export", action="store_true",
                           help="never export over OTLP, even if a collector answers")
     demo_cmd.set_defaults(func=demo)

@@ -16,7 +16,7 @@ import os
 import threading
 from typing import Any
 
-from .config import ConfigError
+from .core.config import ConfigError
 
 PROTOCOLS = ("grpc", "http/protobuf")
 TRACES_EXPORTERS = ("otlp", "console", "autogen_waterfall", "none")

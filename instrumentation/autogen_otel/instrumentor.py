@@ -18,11 +18,11 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type:
 from opentelemetry.metrics import get_meter
 from opentelemetry.trace import get_tracer
 
-from .config import load_settings
-from .failopen import safely
+from .core.config import load_settings
+from .core.failopen import safely
+from .core.pricing import PriceTable
+from .core.telemetry import Telemetry
 from .package import _instruments_ag2, _instruments_agentchat, _instruments_maf
-from .pricing import PriceTable
-from .telemetry import Telemetry
 from .version import __version__
 
 logger = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ class AutoGenInstrumentor(_FamilyInstrumentor):
 
     ``instrument(tracer_provider=..., meter_provider=..., capture_content=..., runtime_spans=...,
     loop_threshold=..., max_attribute_length=..., prices_file=..., price_source=...)``; every keyword is
-    optional and defaults to the environment (see ``autogen_otel.config``).
+    optional and defaults to the environment (see ``autogen_otel.core.config``).
     """
 
     _module = "autogen_agentchat"
@@ -162,29 +162,9 @@ class AutoGenInstrumentor(_FamilyInstrumentor):
         return _instruments_agentchat
 
     def _patches(self, telemetry: Telemetry) -> PatchTable:
-        """Imported lazily so a missing optional part skips only itself."""
-        from .patches.agents import AgentPatch
-        from .patches.distributed import GrpcRuntimePatch
-        from .patches.models import ModelPatch
-        from .patches.runtime import RuntimePatch
-        from .patches.teams import TeamPatch
-        from .patches.tools import ToolPatch
+        from .agentchat import agentchat_patches
 
-        patches: PatchTable = [
-            ("runtime", RuntimePatch),
-            ("distributed runtime", GrpcRuntimePatch),
-            ("teams", TeamPatch),
-            ("agents", AgentPatch),
-            ("model clients", ModelPatch),
-            ("tools", ToolPatch),
-        ]
-        try:
-            from .patches.openai_sdk import OpenAIResponsePatch
-        except ImportError:  # openai not installed: AutoGen's OpenAI client is not in use either
-            pass
-        else:
-            patches.append(("openai responses", OpenAIResponsePatch))
-        return patches
+        return agentchat_patches(telemetry)
 
 
 class AG2Instrumentor(_FamilyInstrumentor):
@@ -205,7 +185,7 @@ class AG2Instrumentor(_FamilyInstrumentor):
         return get_dependency_conflicts([], _instruments_ag2)
 
     def _patches(self, telemetry: Telemetry) -> PatchTable:
-        from .patches.ag2 import ag2_patches
+        from .ag2 import ag2_patches
 
         return ag2_patches(telemetry)
 

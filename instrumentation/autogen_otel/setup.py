@@ -19,7 +19,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
-from .config import ConfigError
+from .core.config import ConfigError
 from .exporters import (
     METRICS_EXPORTERS,
     PROTOCOLS,

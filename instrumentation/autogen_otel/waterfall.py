@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import StatusCode
 
-from . import semconv as sc
+from .core import semconv as sc
 
 _MAX_PENDING_TRACES = 256
 _MAX_SPANS_PER_TRACE = 5000

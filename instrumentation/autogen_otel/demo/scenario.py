@@ -1,5 +1,5 @@
-"""The demo conversation: a research team with a working tool, a failing tool, a streamed
-answer and several turns, all against the local scripted model server."""
+"""The demo conversation (AutoGen AgentChat): a research team with a working tool, a failing tool,
+a streamed answer and several turns, all against the local scripted model server."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from autogen_agentchat.teams import RoundRobinGroupChat
 from autogen_ext.models.openai import OpenAIChatCompletionClient
 
 from .llm_server import Reply
+from .outcome import Outcome
+
+TITLE = "a 3-agent AutoGen team"
 
 TASK = "Is Paris a good city for an outdoor conference next week?"
 
@@ -68,3 +71,9 @@ def build_team(base_url: str) -> RoundRobinGroupChat:
 
 async def run(base_url: str) -> TaskResult:
     return await build_team(base_url).run(task=TASK)
+
+
+async def play(base_url: str) -> Outcome:
+    result = await run(base_url)
+    last = result.messages[-1]
+    return Outcome(len(result.messages), str(result.stop_reason), f"{last.source}: {last.content}")

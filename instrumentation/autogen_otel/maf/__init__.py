@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..families import AttributePatch, FamilyPatch, OnImport, PatchGroup
-from ..telemetry import Telemetry
-from ..wrappers import coroutine_wrapper, stream_wrapper
+from ..core.families import AttributePatch, FamilyPatch, OnImport, PatchGroup
+from ..core.telemetry import Telemetry
+from ..core.wrappers import coroutine_wrapper, stream_wrapper
 from .calls import response_wrapper
 
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from .. import content
-from .. import semconv as sc
-from ..health import STOP_AWAITING_INPUT
-from ..hooks import SpanHooks
-from ..scopes import Scope
-from ..wrappers import call_arg
+from ..core import content
+from ..core import semconv as sc
+from ..core.health import STOP_AWAITING_INPUT
+from ..core.hooks import SpanHooks
+from ..core.scopes import Scope
+from ..core.wrappers import call_arg
 from . import messages as maf_messages
 
 

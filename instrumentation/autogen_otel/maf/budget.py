@@ -24,9 +24,9 @@ from agent_framework import (
     ResponseStream,
 )
 
-from ..health import STOP_BUDGET
-from ..pricing import PriceTable
-from ..spend import SpendLimit, run_spend
+from ..core.health import STOP_BUDGET
+from ..core.pricing import PriceTable
+from ..core.spend import SpendLimit, run_spend
 from . import messages as maf_messages
 
 __all__ = ["AgentFrameworkBudget"]

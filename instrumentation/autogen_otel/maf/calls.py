@@ -16,9 +16,9 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
-from ..failopen import safely
-from ..scopes import Scope
-from ..wrappers import Hooks, named, transparent_to_warnings
+from ..core.failopen import safely
+from ..core.scopes import Scope
+from ..core.wrappers import Hooks, named, transparent_to_warnings
 
 
 @contextlib.contextmanager

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .. import content
+from ..core import content
 
 
 def _part(item: Any) -> dict[str, Any] | None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .. import content
-from .. import semconv as sc
-from ..endpoint import host_port
-from ..hooks import ChatSpanHooks
-from ..scopes import Scope
+from ..core import content
+from ..core import semconv as sc
+from ..core.endpoint import host_port
+from ..core.hooks import ChatSpanHooks
+from ..core.scopes import Scope
 from . import messages as maf_messages
 
 # Agent Framework's OTEL_PROVIDER_NAME values that differ from the semconv well-known names.

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import content
-from .. import semconv as sc
-from ..hooks import SpanHooks
-from ..scopes import Scope
+from ..core import content
+from ..core import semconv as sc
+from ..core.hooks import SpanHooks
+from ..core.scopes import Scope
 
 
 def _arguments(value: Any) -> Any:

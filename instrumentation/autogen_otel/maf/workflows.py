@@ -18,13 +18,13 @@ from typing import Any
 
 from opentelemetry.trace import SpanKind
 
-from .. import content
-from .. import semconv as sc
-from ..failopen import safely
-from ..health import STOP_AWAITING_INPUT, STOP_CANCELLED, STOP_ERROR, STOP_MAX_TURNS, stop_category
-from ..hooks import SpanHooks
-from ..scopes import Scope
-from ..telemetry import STOP_DECIDED, is_cancellation
+from ..core import content
+from ..core import semconv as sc
+from ..core.failopen import safely
+from ..core.health import STOP_AWAITING_INPUT, STOP_CANCELLED, STOP_ERROR, STOP_MAX_TURNS, stop_category
+from ..core.hooks import SpanHooks
+from ..core.scopes import Scope
+from ..core.telemetry import STOP_DECIDED, is_cancellation
 from .agents import agent_name
 
 _PENDING = "maf.pending_requests"

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import content
-from .. import semconv as sc
-from ..families import FamilyPatch, PatchGroup
-from ..hooks import SpanHooks
-from ..scopes import Scope
-from ..telemetry import Telemetry
-from ..wrappers import call_arg, coroutine_wrapper, stream_wrapper
-
-TOOL_ERROR = "tool_error"
+from ..core import content
+from ..core import semconv as sc
+from ..core.families import FamilyPatch, PatchGroup
+from ..core.hooks import SpanHooks
+from ..core.scopes import Scope
+from ..core.telemetry import Telemetry
+from ..core.wrappers import call_arg, coroutine_wrapper, stream_wrapper
 
 
 class ToolHooks(SpanHooks):
@@ -51,7 +49,7 @@ class ToolHooks(SpanHooks):
         try:
             if getattr(result, "is_error", False) and sc.ERROR_TYPE not in scope.attrs:
                 # The workbench turned an exception into an error result.
-                self.t.mark_error(scope, RuntimeError(content.safe_text(_result_text(result))), TOOL_ERROR)
+                self.t.mark_error(scope, RuntimeError(content.safe_text(_result_text(result))), sc.ERROR_TYPE_TOOL)
             if self.t.capturing:
                 self.t.record_content(scope, {sc.GEN_AI_TOOL_CALL_RESULT: _result_text(result)})
         finally:

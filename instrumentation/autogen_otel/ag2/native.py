@@ -13,7 +13,7 @@ import logging
 import threading
 from typing import Any
 
-from ...families import AttributePatch, PatchGroup
+from ..core.families import AttributePatch, PatchGroup
 
 logger = logging.getLogger("autogen_otel")
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import wrapt
 
-from ..failopen import safely
-from ..families import AttributePatch, PatchGroup
-from ..scopes import Scope
-from ..telemetry import Telemetry
-from ..wrappers import async_wrapper
+from ..core.failopen import safely
+from ..core.families import AttributePatch, PatchGroup
+from ..core.scopes import Scope
+from ..core.telemetry import Telemetry
+from ..core.wrappers import async_wrapper
 from .models import (
     CACHED_TOKENS,
     FINISH_REASONS,

@@ -10,12 +10,11 @@ from typing import Any
 
 from opentelemetry.trace import SpanKind
 
-from ... import content
-from ... import semconv as sc
-from ...hooks import SpanHooks
-from ...scopes import Scope
-from ...wrappers import call_arg
-from ..tools import TOOL_ERROR
+from ..core import content
+from ..core import semconv as sc
+from ..core.hooks import SpanHooks
+from ..core.scopes import Scope
+from ..core.wrappers import call_arg
 from .state import selecting
 
 CODE_ERROR = "code_error"
@@ -47,7 +46,7 @@ class FunctionHooks(SpanHooks):
                 success, reply = result
                 text = reply.get("content") if isinstance(reply, Mapping) else reply
                 if not success:
-                    self.t.mark_error(scope, RuntimeError(content.safe_text(text)), TOOL_ERROR)
+                    self.t.mark_error(scope, RuntimeError(content.safe_text(text)), sc.ERROR_TYPE_TOOL)
                 if self.t.capturing:
                     self.t.record_content(scope, {sc.GEN_AI_TOOL_CALL_RESULT: text})
         finally:

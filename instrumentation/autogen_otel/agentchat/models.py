@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .. import content
-from .. import semconv as sc
-from ..endpoint import host_port
-from ..families import FamilyPatch
-from ..hooks import ChatSpanHooks
-from ..scopes import Scope
-from ..telemetry import Telemetry
-from ..wrappers import call_arg, coroutine_wrapper, stream_wrapper
+from ..core import content
+from ..core import semconv as sc
+from ..core.endpoint import host_port
+from ..core.families import FamilyPatch
+from ..core.hooks import ChatSpanHooks
+from ..core.scopes import Scope
+from ..core.telemetry import Telemetry
+from ..core.wrappers import call_arg, coroutine_wrapper, stream_wrapper
 
 # Client class name -> gen_ai.provider.name (semconv well-known values where one exists).
 _PROVIDERS = {

@@ -25,11 +25,11 @@ from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from ..config import RuntimeSpans
-from ..failopen import report
-from ..families import AttributePatch
-from ..telemetry import Telemetry
-from ..wrappers import async_wrapper, call_arg, traced_block
+from ..core.config import RuntimeSpans
+from ..core.failopen import report
+from ..core.families import AttributePatch
+from ..core.telemetry import Telemetry
+from ..core.wrappers import async_wrapper, call_arg, traced_block
 from .distributed import RemoteHandlerHooks, is_worker_runtime
 
 _PROPAGATOR = TraceContextTextMapPropagator()

@@ -12,7 +12,7 @@ import contextvars
 import threading
 from typing import Any
 
-from ...scopes import Scope
+from ..core.scopes import Scope
 
 # The group's workflow scope and the internal agents bound to it, while a group chat
 # manager selects the next speaker.

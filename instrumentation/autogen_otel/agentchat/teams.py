@@ -8,14 +8,14 @@ from typing import Any
 
 from opentelemetry.trace import SpanKind
 
-from .. import content
-from .. import semconv as sc
-from ..families import FamilyPatch
-from ..health import stop_category
-from ..hooks import SpanHooks
-from ..scopes import Scope
-from ..telemetry import Telemetry
-from ..wrappers import async_wrapper, coroutine_wrapper, stream_wrapper
+from ..core import content
+from ..core import semconv as sc
+from ..core.families import FamilyPatch
+from ..core.health import stop_category
+from ..core.hooks import SpanHooks
+from ..core.scopes import Scope
+from ..core.telemetry import Telemetry
+from ..core.wrappers import async_wrapper, coroutine_wrapper, stream_wrapper
 
 STOP_ABANDONED = "abandoned"
 

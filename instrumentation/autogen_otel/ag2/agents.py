@@ -9,12 +9,12 @@ from typing import Any
 
 from opentelemetry.trace import SpanKind
 
-from ... import content
-from ... import semconv as sc
-from ...hooks import SpanHooks, arguments_key
-from ...scopes import Scope
-from ...telemetry import Telemetry
-from ...wrappers import call_arg
+from ..core import content
+from ..core import semconv as sc
+from ..core.hooks import SpanHooks, arguments_key
+from ..core.scopes import Scope
+from ..core.telemetry import Telemetry
+from ..core.wrappers import call_arg
 from .chats import agent_name, group_of
 from .state import AgentScopes, selecting
 

@@ -14,14 +14,14 @@ from typing import Any
 from autogen_agentchat.base import TerminatedException, TerminationCondition
 from autogen_agentchat.messages import StopMessage
 
-from .pricing import PriceTable
-from .spend import SpendLimit
+from ..core.pricing import PriceTable
+from ..core.spend import SpendLimit
 
 __all__ = ["BudgetTermination"]
 
 
 def _live_run() -> Any:
-    from .instrumentor import AutoGenInstrumentor
+    from ..instrumentor import AutoGenInstrumentor
 
     telemetry = AutoGenInstrumentor().telemetry
     if telemetry is None:

@@ -29,14 +29,14 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
-from .. import content
-from .. import semconv as sc
-from ..failopen import safely
-from ..families import AttributePatch, OnImport, PatchGroup
-from ..hooks import SpanHooks
-from ..scopes import Scope
-from ..telemetry import Telemetry
-from ..wrappers import async_wrapper, call_arg, coroutine_wrapper
+from ..core import content
+from ..core import semconv as sc
+from ..core.failopen import safely
+from ..core.families import AttributePatch, OnImport, PatchGroup
+from ..core.hooks import SpanHooks
+from ..core.scopes import Scope
+from ..core.telemetry import Telemetry
+from ..core.wrappers import async_wrapper, call_arg, coroutine_wrapper
 
 WORKER_MODULE = "autogen_ext.runtimes.grpc._worker_runtime"
 WORKER_TRACING_NAME = "Worker Runtime"  # the name AutoGen gives the worker runtime's TraceHelper

@@ -11,14 +11,14 @@ from typing import Any
 
 from opentelemetry.trace import SpanKind
 
-from ... import content
-from ... import semconv as sc
-from ...failopen import safely
-from ...health import STOP_BUDGET, STOP_CANCELLED, STOP_ERROR, stop_category
-from ...hooks import SpanHooks
-from ...scopes import Scope
-from ...telemetry import Telemetry, is_cancellation
-from ...wrappers import async_wrapper, call_arg
+from ..core import content
+from ..core import semconv as sc
+from ..core.failopen import safely
+from ..core.health import STOP_BUDGET, STOP_CANCELLED, STOP_ERROR, stop_category
+from ..core.hooks import SpanHooks
+from ..core.scopes import Scope
+from ..core.telemetry import Telemetry, is_cancellation
+from ..core.wrappers import async_wrapper, call_arg
 from .state import AgentScopes, begin_selection, bind_selection_agents, end_selection, selecting
 
 TYPE_TWO_AGENT = "two_agent_chat"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import content
-from .. import semconv as sc
-from ..families import FamilyPatch
-from ..hooks import SpanHooks
-from ..scopes import Scope
-from ..telemetry import Telemetry
-from ..wrappers import coroutine_wrapper, stream_wrapper
+from ..core import content
+from ..core import semconv as sc
+from ..core.families import FamilyPatch
+from ..core.hooks import SpanHooks
+from ..core.scopes import Scope
+from ..core.telemetry import Telemetry
+from ..core.wrappers import coroutine_wrapper, stream_wrapper
 
 
 def message_text(message: Any) -> str:

@@ -13,13 +13,13 @@ from typing import Any
 
 from opentelemetry import trace
 
-from ... import content
-from ... import semconv as sc
-from ...endpoint import host_port
-from ...failopen import safely
-from ...hooks import ChatSpanHooks
-from ...scopes import Scope
-from ...telemetry import Telemetry
+from ..core import content
+from ..core import semconv as sc
+from ..core.endpoint import host_port
+from ..core.failopen import safely
+from ..core.hooks import ChatSpanHooks
+from ..core.scopes import Scope
+from ..core.telemetry import Telemetry
 from .state import AgentScopes
 
 # AG2 config `api_type` -> gen_ai.provider.name (semconv well-known values where one exists).

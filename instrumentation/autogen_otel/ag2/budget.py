@@ -13,7 +13,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from .spend import SpendLimit
+from ..core.spend import SpendLimit
 
 __all__ = ["AG2Budget"]
 
@@ -22,7 +22,7 @@ logger = logging.getLogger("autogen_otel")
 
 def _live_telemetry() -> Any:
     """The AG2 instrumentor's live state, or None when it is not instrumenting."""
-    from .instrumentor import AG2Instrumentor
+    from ..instrumentor import AG2Instrumentor
 
     return AG2Instrumentor().telemetry
 
@@ -83,7 +83,7 @@ class AG2Budget:
         logger.warning("autogen-otel: %s; %s stops the conversation", reason, getattr(recipient, "name", "agent"))
         telemetry = _live_telemetry()
         if telemetry is not None:
-            from .patches.ag2.chats import record_stop
+            from .chats import record_stop
 
             record_stop(telemetry, reason)
         return True, None

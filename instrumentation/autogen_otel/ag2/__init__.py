@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...families import AttributePatch, FamilyPatch, PatchGroup
-from ...telemetry import Telemetry
-from ...wrappers import coroutine_wrapper, function_wrapper
+from ..core.families import AttributePatch, FamilyPatch, PatchGroup
+from ..core.telemetry import Telemetry
+from ..core.wrappers import coroutine_wrapper, function_wrapper
 from .state import AgentScopes
 
 

@@ -53,6 +53,7 @@ SERVER_ADDRESS = "server.address"
 SERVER_PORT = "server.port"
 ERROR_TYPE = "error.type"
 ERROR_TYPE_OTHER = "_OTHER"
+ERROR_TYPE_TOOL = "tool_error"  # a tool that reported failure rather than raising
 
 TOKEN_TYPE_INPUT = "input"
 TOKEN_TYPE_OUTPUT = "output"

@@ -1,1 +1,0 @@
-"""One module per thing patched: teams, agents, model clients, tools, AutoGen's runtime."""
