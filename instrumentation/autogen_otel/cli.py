@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import importlib.util
 import os
 import socket
 import sys
@@ -13,6 +12,7 @@ import time
 import warnings
 
 from .core.config import ConfigError
+from .core.families import importable
 from .core.pricing import PriceFileError, PriceTable
 
 
@@ -40,7 +40,7 @@ def demo(args: argparse.Namespace) -> int:
     from .setup import configure
 
     module, framework, extra, needs = _FAMILIES[args.family]
-    if importlib.util.find_spec(needs) is None:
+    if not importable(needs):
         print(f"autogen-otel demo: --family {args.family} runs {framework}, which is not installed: "
               f"install autogen-otel's [{extra}] extra (pip install \".[{extra}]\" in a checkout)", file=sys.stderr)
         return 2

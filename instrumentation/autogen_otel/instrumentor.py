@@ -7,7 +7,6 @@ Each family is instrumented only where it is installed; the other's absence chan
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 from collections.abc import Callable, Collection
@@ -20,6 +19,7 @@ from opentelemetry.trace import get_tracer
 
 from .core.config import load_settings
 from .core.failopen import safely
+from .core.families import importable
 from .core.pricing import PriceTable
 from .core.telemetry import Telemetry
 from .package import _instruments_ag2, _instruments_agentchat, _instruments_maf
@@ -66,13 +66,6 @@ def _misspelled_disabled_names() -> list[str]:
     return hints
 
 
-def _importable(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
-
-
 _hinted = False
 
 
@@ -105,7 +98,7 @@ class _FamilyInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         other keyword is a ``TypeError`` naming the accepted ones."""
         check_keywords(f"{type(self).__name__}.instrument()", kwargs, (*_SETTINGS, *_STANDARD))
         _warn_misspelled_disabled()
-        if not _importable(self._module):
+        if not importable(self._module):
             logger.debug("autogen-otel: %s is not installed; %s has nothing to instrument", self._module,
                          type(self).__name__)
             return None
@@ -119,7 +112,7 @@ class _FamilyInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def _instrument(self, **kwargs: Any) -> None:
         self._applied = []
         # opentelemetry-instrument checked only that *a* family is installed (our instruments-any).
-        if not _importable(self._module) or self._check_dependency_conflicts() is not None:
+        if not importable(self._module) or self._check_dependency_conflicts() is not None:
             logger.debug("autogen-otel: no supported %s installed; nothing to instrument", self._module)
             return
         settings = load_settings(**{k: kwargs.get(k) for k in _SETTINGS})

@@ -9,6 +9,7 @@ are created, through an ``__init_subclass__`` hook on the base.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -142,6 +143,14 @@ class PatchGroup:
     def remove(self) -> None:
         for patch in reversed(self.patches):
             patch.remove()
+
+
+def importable(module: str) -> bool:
+    """Whether ``module`` is installed, without importing it."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 class OnImport:
