@@ -162,7 +162,7 @@ async def test_autogen_warnings_keep_the_callers_location(instrument, llm_server
 
     from autogen_core.models import UserMessage
 
-    server = llm_server({"*": [Reply("hello")]})  # echoes "gpt-4o-mini"; AutoGen resolved a dated name
+    server = llm_server({"*": [Reply("hello", model="gpt-4o-mini")]})  # the alias: AutoGen resolved a dated name
     client = openai_client(server)
     messages = [UserMessage(content="hi", source="user")]
     with warnings.catch_warnings(record=True) as caught:

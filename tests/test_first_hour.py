@@ -281,3 +281,12 @@ def test_the_demo_runs_each_family(family, root, ends):
     assert re.search(r"^trace [0-9a-f]{32} .* spans .*\$0\.\d+", done.stdout, re.M), done.stdout
     assert root in done.stdout and ends in done.stdout, done.stdout
     assert "✗ " in done.stdout, "the failing tool shows as failed"
+
+
+def test_the_examples_run_without_autogens_model_mismatch_warning():
+    env = _env()
+    env.pop("PYTHONWARNINGS", None)
+    done = subprocess.run([sys.executable, "-W", "default", str(ROOT / "examples" / "round_robin_tools.py")],
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Resolved model mismatch" not in done.stderr, done.stderr

@@ -51,7 +51,7 @@ def _check_chats(chats, exchanges):
         a = chat.attributes
         assert chat.kind == SpanKind.CLIENT
         assert a["gen_ai.operation.name"] == "chat" and a["gen_ai.provider.name"] == "openai"
-        assert a["gen_ai.request.model"] == "gpt-4o-mini" and a["gen_ai.response.model"] == "gpt-4o-mini"
+        assert a["gen_ai.request.model"] == "gpt-4o-mini" and a["gen_ai.response.model"] == "gpt-4o-mini-2024-07-18"
         assert a["gen_ai.response.id"] == exchange.response_id
         assert a["gen_ai.usage.input_tokens"] == exchange.prompt_tokens
         assert a["gen_ai.usage.output_tokens"] == exchange.completion_tokens

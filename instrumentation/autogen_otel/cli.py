@@ -9,7 +9,6 @@ import os
 import socket
 import sys
 import time
-import warnings
 
 from .core.config import ConfigError
 from .core.families import importable
@@ -57,8 +56,6 @@ def demo(args: argparse.Namespace) -> int:
     if endpoint is None and not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
         found = _collector_on_localhost()
         endpoint, protocol = found if found else ("", None)
-    warnings.filterwarnings("ignore", module="autogen_ext")  # model-name mismatch notes from the scripted server
-    warnings.filterwarnings("ignore", message="Resolved model mismatch")
     try:
         configured = configure(service_name="autogen-otel-demo", endpoint=endpoint, protocol=protocol,
                                console=True, capture_content=args.capture_content or None,

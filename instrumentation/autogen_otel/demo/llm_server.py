@@ -33,7 +33,17 @@ class Reply:
     delay: float = 0.0  # seconds before answering (before the first chunk when streaming)
     chunk_delay: float = 0.0  # seconds between streamed chunks
     cached_tokens: int = 0
-    model: str | None = None  # response model; default: the request model
+    model: str | None = None  # response model; default: the request model's dated name (DATED_MODELS), else itself
+
+
+# What a provider answers for an alias, as OpenAI does (and as AutoGen's client expects: it warns
+# "Resolved model mismatch" on every call when the answer names the alias).
+DATED_MODELS = {
+    "gpt-4o-mini": "gpt-4o-mini-2024-07-18", "gpt-4o": "gpt-4o-2024-08-06", "gpt-4.1": "gpt-4.1-2025-04-14",
+    "gpt-4.1-mini": "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano": "gpt-4.1-nano-2025-04-14",
+    "gpt-4-turbo": "gpt-4-turbo-2024-04-09", "gpt-3.5-turbo": "gpt-3.5-turbo-0125", "o3-mini": "o3-mini-2025-01-31",
+    "o4-mini": "o4-mini-2025-04-16", "gpt-5": "gpt-5-2025-08-07", "gpt-5-mini": "gpt-5-mini-2025-08-07",
+}
 
 
 def count_tokens(text: str) -> int:
@@ -209,7 +219,8 @@ class ScriptedLLMServer:
                 system = [m for m in request_messages(request) if m.get("role") in ("system", "developer")]
                 if system:
                     self._instructions[response_id] = _message_text(system[0])
-        model = reply.model or str(request.get("model", "scripted"))
+        requested = str(request.get("model", "scripted"))
+        model = reply.model or DATED_MODELS.get(requested, requested)
         finish = "tool_calls" if tool_calls else "stop"
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                  "total_tokens": prompt_tokens + completion_tokens,
