@@ -9,12 +9,22 @@ Microsoft Agent Framework (``agent_framework``).
 
 from typing import Any
 
+from .evaluation import (
+    Evaluation,
+    RunView,
+    add_evaluator,
+    expect_file,
+    final_answer,
+    record_evaluation,
+    remove_evaluator,
+)
 from .instrumentor import AG2Instrumentor, AgentFrameworkInstrumentor, AutoGenInstrumentor
 from .version import __version__
 from .waterfall import WaterfallExporter
 
 __all__ = ["AG2Budget", "AG2Instrumentor", "AgentFrameworkBudget", "AgentFrameworkInstrumentor", "AutoGenInstrumentor",
-           "BudgetTermination", "WaterfallExporter", "__version__", "configure"]
+           "BudgetTermination", "Evaluation", "RunView", "WaterfallExporter", "__version__", "add_evaluator",
+           "configure", "expect_file", "final_answer", "record_evaluation", "remove_evaluator"]
 
 
 _LAZY = {

@@ -133,6 +133,11 @@ class ConversationHooks(SpanHooks):
                 theirs = ag2_cost(results[0]) if results else None
                 if theirs is not None and abs(theirs - scope.usage.cost_usd) > 1e-9:
                     span.set_attribute(sc.AUTOGEN_AG2_COST_USD, round(theirs, 8))
+            summary = getattr(results[-1], "summary", None) if results else None
+            last = histories[-1][-1] if histories and histories[-1] else None
+            final = summary if isinstance(summary, str) else (
+                content.safe_text(last.get("content") or "") if isinstance(last, Mapping) else None)
+            self.t.outcome(scope, result, final)
             if self.t.capturing and histories and histories[-1]:
                 self.t.record_content(scope, {sc.GEN_AI_OUTPUT_MESSAGES: [content.openai_message(histories[-1][-1])]})
         finally:

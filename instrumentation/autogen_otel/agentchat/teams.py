@@ -95,6 +95,9 @@ class TeamHooks(SpanHooks):
                 scope.span.set_attribute(sc.AUTOGEN_RUN_STOP_REASON, self.t.cap(content.safe_text(stop_reason)))
             if self.t.capturing and messages:
                 self.t.record_content(scope, {sc.GEN_AI_OUTPUT_MESSAGES: [content.chat_message_parts(messages[-1])]})
+            last = messages[-1] if messages else None
+            self.t.outcome(scope, task_result,
+                           None if last is None else content.safe_text(getattr(last, "content", "")))
         finally:
             self._end(scope, None)
 

@@ -47,6 +47,10 @@ class Instruments:
                                          description="Finished runs by stop category")
         self.loops = meter.create_counter(sc.METRIC_LOOPS, unit="{detection}",
                                           description="Repeated identical messages or tool calls within a run")
+        self.evaluations = meter.create_counter(sc.METRIC_EVALUATIONS, unit="{evaluation}",
+                                                description="Evaluations of finished runs, by name and label")
+        self.evaluation_score = _histogram(meter, sc.METRIC_EVALUATION_SCORE, "1", "Evaluation scores of runs",
+                                           sc.SCORE_BUCKETS)
         self._active_runs = active_runs
         # Teams seen by the run gauges: reported as 0 once their runs end, so an alert on a gauge
         # resolves on the next export instead of holding Prometheus's last value for 5 minutes.

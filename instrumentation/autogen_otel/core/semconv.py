@@ -13,6 +13,7 @@ OP_CHAT = "chat"
 OP_TOOL = "execute_tool"
 # Not GenAI operations: a wait for a person, shown so it does not read as model latency.
 OP_HUMAN_INPUT = "human_input"
+OP_EVALUATION = "evaluation"  # a gen_ai.evaluation.result, as a span under the evaluated run
 OP_EXECUTOR = "executor"  # an Agent Framework workflow executor the app wrote (no semconv operation)
 CODE_EXECUTION_TOOL = "code_execution"
 
@@ -40,6 +41,10 @@ GEN_AI_TOOL_CALL_ID = "gen_ai.tool.call.id"
 GEN_AI_TOOL_TYPE = "gen_ai.tool.type"
 GEN_AI_TOOL_DESCRIPTION = "gen_ai.tool.description"
 GEN_AI_TOKEN_TYPE = "gen_ai.token.type"
+GEN_AI_EVALUATION_NAME = "gen_ai.evaluation.name"
+GEN_AI_EVALUATION_SCORE_VALUE = "gen_ai.evaluation.score.value"
+GEN_AI_EVALUATION_SCORE_LABEL = "gen_ai.evaluation.score.label"
+GEN_AI_EVALUATION_EXPLANATION = "gen_ai.evaluation.explanation"
 
 # opt-in content
 GEN_AI_INPUT_MESSAGES = "gen_ai.input.messages"
@@ -96,6 +101,7 @@ AUTOGEN_AGENT_KEY = "autogen.agent.key"
 EVENT_HANDOFF = "autogen.handoff"
 EVENT_LOOP_DETECTED = "autogen.loop_detected"
 EVENT_REQUEST_INFO = "autogen.request_info"
+EVENT_EVALUATION_RESULT = "gen_ai.evaluation.result"
 EVENT_INFERENCE_DETAILS = "gen_ai.client.inference.operation.details"
 
 # --- metrics ---
@@ -112,6 +118,8 @@ METRIC_RUN_COST = "autogen.run.cost"
 METRIC_RUNS_ACTIVE = "autogen.runs.active"
 METRIC_RUNS = "autogen.runs"
 METRIC_LOOPS = "autogen.loop.detections"
+METRIC_EVALUATIONS = "autogen.evaluation.results"
+METRIC_EVALUATION_SCORE = "autogen.evaluation.score"
 METRIC_LAST_MODEL_CALL = "autogen.run.last_model_call_age"
 METRIC_ACTIVE_RUN_COST = "autogen.run.active_cost"
 METRIC_TURN_LIMIT_USAGE = "autogen.run.turn_limit_usage"
@@ -120,4 +128,5 @@ METRIC_TURN_LIMIT_USAGE = "autogen.run.turn_limit_usage"
 TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)
 DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
 COST_BUCKETS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 50)
+SCORE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 COUNT_BUCKETS = (1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144)

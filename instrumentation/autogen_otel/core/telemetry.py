@@ -14,11 +14,14 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 from . import content
 from . import semconv as sc
 from .config import Settings
+from .evaluations import Recorder, RunRecord, RunView, evaluators
 from .health import STOP_CANCELLED, STOP_ERROR, LoopDetection, LoopDetector, stop_category
 from .metrics import Instruments
 from .pricing import PriceTable
 from .scopes import RunState, Scope, ScopeRegistry, Usage
 
+_RESULT = "run.result"
+_FINAL_TEXT = "run.final_text"
 # Set on a root scope's attrs when a run that ends with an exception stopped for a reason of its
 # own (a framework limit raises): its category, instead of "error".
 STOP_DECIDED = "stop.decided"
@@ -40,6 +43,7 @@ class Telemetry:
         self.prices = prices
         self.registry = ScopeRegistry()
         self.instruments = Instruments(meter, self.registry.active_runs)
+        self.evaluations = Recorder(tracer, self.instruments, self.cap)
 
     # --- scopes ---
     def open(self, kind: str, span_name: str, span_kind: SpanKind, attributes: Mapping[str, Any], *,
@@ -72,16 +76,25 @@ class Telemetry:
         if scope.ended or scope.span is None:
             return
         scope.ended = True
+        record = None
         try:
             if exc is not None:
                 self.mark_error(scope, exc)
             if scope.kind in ("agent", "workflow"):
                 self.set_usage_attributes(scope)
             if scope.owns_run:
-                self._finish_run(scope, exc)
+                record = self._finish_run(scope, exc)
         finally:
             scope.span.end()
             self.registry.remove(scope)
+        if record is not None:
+            self.evaluations.run_evaluators(record)  # after the run's span ended: never part of its duration
+
+    def outcome(self, scope: Scope, result: Any, final_text: str | None) -> None:
+        """What a run returned to the app (for ``record_evaluation(result, ...)``) and its final message."""
+        if scope.owns_run:
+            scope.attrs[_RESULT] = result
+            scope.attrs[_FINAL_TEXT] = final_text
 
     def set_usage_attributes(self, scope: Scope) -> None:
         usage = scope.usage
@@ -106,10 +119,10 @@ class Telemetry:
             return {sc.GEN_AI_WORKFLOW_NAME: root.name}
         return {sc.GEN_AI_AGENT_NAME: root.name}
 
-    def _finish_run(self, root: Scope, exc: BaseException | None) -> None:
+    def _finish_run(self, root: Scope, exc: BaseException | None) -> RunRecord | None:
         run = root.run
         if run is None:
-            return
+            return None
         labels = self.run_labels(root)
         self.instruments.runs_active.add(-1, labels)
         if exc is not None:
@@ -121,10 +134,43 @@ class Telemetry:
         self.instruments.run_messages.record(run.messages, labels, context=root.context)
         if root.usage.cost_known:
             self.instruments.run_cost.record(root.usage.cost_usd, labels, context=root.context)
-        if root.span is not None:
-            root.span.set_attributes({sc.AUTOGEN_RUN_TURNS: run.turns, sc.AUTOGEN_RUN_MESSAGES: run.messages,
-                                      sc.AUTOGEN_RUN_MODEL_CALLS: run.model_calls,
-                                      sc.AUTOGEN_RUN_STOP_CATEGORY: category})
+        if root.span is None:
+            return None
+        root.span.set_attributes({sc.AUTOGEN_RUN_TURNS: run.turns, sc.AUTOGEN_RUN_MESSAGES: run.messages,
+                                  sc.AUTOGEN_RUN_MODEL_CALLS: run.model_calls,
+                                  sc.AUTOGEN_RUN_STOP_CATEGORY: category})
+        record = RunRecord(root.span.get_span_context(), labels)
+        result = root.attrs.pop(_RESULT, None)
+        # initiate_chats' list (or dict) of chat results: each one is this run's.
+        members = (list(result.values()) if type(result) is dict
+                   else list(result) if type(result) in (list, tuple) else [])
+        for each in [*members, result]:
+            self.evaluations.finished.remember(each, record)
+        if evaluators():
+            record.view = self._view(root, category, exc)
+        return record
+
+    def _view(self, root: Scope, category: str, exc: BaseException | None) -> RunView:
+        run, usage = root.run, root.usage
+        assert run is not None
+        final = root.attrs.get(_FINAL_TEXT)
+        attributes = getattr(root.span, "attributes", None) or {}
+        reason = attributes.get(sc.AUTOGEN_RUN_STOP_REASON)
+        return RunView(team=root.name, kind=root.kind, stop_category=category,
+                       stop_reason=str(reason) if reason is not None else None, turns=run.turns,
+                       messages=run.messages, model_calls=run.model_calls, input_tokens=usage.input_tokens,
+                       output_tokens=usage.output_tokens, cost_usd=usage.cost_usd if usage.cost_known else None,
+                       duration_s=root.elapsed(), error_type=error_type(exc) if exc is not None else None,
+                       final_message_empty=None if final is None else not final.strip(),
+                       final_message=final if self.capturing else None)
+
+    def current_record(self) -> RunRecord | None:
+        """The running run of the current context, for an evaluation recorded inside it."""
+        _scope, run = self.registry.current()
+        root = run.root if run is not None else None
+        if root is None or root.span is None:
+            return None
+        return RunRecord(root.span.get_span_context(), self.run_labels(root))
 
     def stop_run(self, run: RunState | None, category: str, reason: str) -> None:
         """Note on the run's root why the run stopped (a budget stop, a framework limit)."""

@@ -40,10 +40,11 @@ def _tools(telemetry: Telemetry) -> FamilyPatch:
 def _workflows(telemetry: Telemetry) -> PatchGroup:
     from agent_framework import Executor, Workflow
 
-    from .workflows import ExecutorHooks, WorkflowRunHooks
+    from .workflows import ExecutorHooks, WorkflowRunHooks, run_result_wrapper
 
     return PatchGroup([
         AttributePatch(Workflow, "_run_workflow_with_tracing", stream_wrapper(WorkflowRunHooks(telemetry))),
+        AttributePatch(Workflow, "run", run_result_wrapper(telemetry)),
         AttributePatch(Executor, "execute", coroutine_wrapper(ExecutorHooks(telemetry))),
     ])
 

@@ -58,6 +58,7 @@ class AgentRunHooks(SpanHooks):
                     detection = scope.run.loops.message(scope.agent, text)
                     if detection is not None:
                         self.t.report_loop(scope, detection)
+                self.t.outcome(scope, result, maf_messages.text_of(result))
                 if scope.owns_run and getattr(result, "user_input_requests", None):
                     scope.attrs[sc.AUTOGEN_RUN_STOP_CATEGORY] = STOP_AWAITING_INPUT  # e.g. a tool approval
             if self.t.capturing and result is not None:

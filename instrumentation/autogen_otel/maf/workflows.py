@@ -20,17 +20,23 @@ from opentelemetry.trace import SpanKind
 
 from ..core import content
 from ..core import semconv as sc
+from ..core.evaluations import RunRecord
 from ..core.failopen import safely
 from ..core.health import STOP_AWAITING_INPUT, STOP_CANCELLED, STOP_ERROR, STOP_MAX_TURNS, stop_category
 from ..core.hooks import SpanHooks
 from ..core.scopes import Scope
 from ..core.telemetry import STOP_DECIDED, is_cancellation
+from ..core.wrappers import named
 from .agents import agent_name
 
 _PENDING = "maf.pending_requests"
+_WORKFLOW = "maf.workflow"
+_FINAL = "maf.final_text"
 # The conversation a workflow instance is in: kept while its last run ended waiting for input,
 # so the run that answers continues it.
 _conversations: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+# The run a workflow instance just finished, until its run() hands the result to the app.
+_finished: weakref.WeakKeyDictionary[Any, RunRecord] = weakref.WeakKeyDictionary()
 
 
 # Builders name an unnamed workflow "WorkflowBuilder-<uuid4>": a label must not carry the uuid.
@@ -83,8 +89,10 @@ class WorkflowRunHooks(SpanHooks):
         }
         if continuing:
             attrs[sc.AUTOGEN_RUN_CONTINUED] = True
-        return self.t.open("workflow", f"{sc.OP_WORKFLOW} {name}", SpanKind.INTERNAL, attrs, owner=instance,
-                           name=name, new_run=name if run is None else None)
+        scope = self.t.open("workflow", f"{sc.OP_WORKFLOW} {name}", SpanKind.INTERNAL, attrs, owner=instance,
+                            name=name, new_run=name if run is None else None)
+        scope.attrs[_WORKFLOW] = instance
+        return scope
 
     def item(self, scope: Scope, event: Any) -> None:
         kind = getattr(event, "type", None)
@@ -102,6 +110,12 @@ class WorkflowRunHooks(SpanHooks):
                 sc.AUTOGEN_HANDOFF_TARGET: content.safe_text(getattr(data, "target", ""))})
         elif kind == "output" and scope.run is not None:
             scope.run.touch()
+            data = getattr(event, "data", None)
+            if isinstance(data, list) and data:
+                data = data[-1]
+            text = data if isinstance(data, str) else getattr(data, "text", None)
+            if isinstance(text, str) and type(data).__name__ != "AgentResponseUpdate":
+                scope.attrs[_FINAL] = text
 
     def finish(self, scope: Scope, result: Any) -> None:
         if scope.attrs.get(_PENDING):
@@ -126,6 +140,11 @@ class WorkflowRunHooks(SpanHooks):
             scope.span.set_attribute(sc.AUTOGEN_RUN_STOP_REASON, self.t.cap(reason))
 
     def _end(self, scope: Scope, exc: BaseException | None) -> None:
+        workflow = scope.attrs.pop(_WORKFLOW, None)
+        if scope.owns_run and scope.span is not None:
+            self.t.outcome(scope, None, scope.attrs.get(_FINAL))
+            if workflow is not None:
+                _finished[workflow] = RunRecord(scope.span.get_span_context(), self.t.run_labels(scope))
         if exc is not None and not scope.attrs.get(STOP_DECIDED):
             scope.attrs[sc.AUTOGEN_RUN_STOP_CATEGORY] = STOP_CANCELLED if is_cancellation(exc) else STOP_ERROR
         if scope.span is not None:
@@ -169,5 +188,33 @@ def round_limit_wrapper(telemetry: Any) -> Any:
         if reached is True:
             safely("agent framework round limit", note, instance)
         return reached
+
+    return wrapper
+
+
+def run_result_wrapper(telemetry: Any) -> Any:
+    """``Workflow.run``: the result the app gets (``WorkflowRunResult``) belongs to the run that just
+    ended, for ``record_evaluation(result, ...)``."""
+
+    def remember(workflow: Any, result: Any) -> None:
+        record = _finished.pop(workflow, None)
+        if record is not None:
+            telemetry.evaluations.finished.remember(result, record)
+
+    async def awaited(workflow: Any, awaitable: Any) -> Any:
+        result = await awaitable
+        safely("agent framework workflow result", remember, workflow, result)
+        return result
+
+    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        result = wrapped(*args, **kwargs)
+        if hasattr(result, "with_result_hook"):
+            def hook(final: Any) -> None:
+                safely("agent framework workflow result", remember, instance, final)
+
+            return result.with_result_hook(hook)
+        if hasattr(result, "__await__"):
+            return named(awaited(instance, result), wrapped)
+        return result
 
     return wrapper
