@@ -49,6 +49,24 @@ def variables(board: dashboard.Dashboard, with_tempo: bool = False, with_agent: 
 
 # What each panel shows and what to do when it looks wrong (its description in Grafana).
 ABOUT = {
+    "Evaluation pass rate": (
+        "Share of evaluations labelled pass in the time range (record_evaluation and evaluators at run "
+        "end). Falling while runs still finish normally: the silent failures the quality alert pages on."),
+    "Pass rate by team and evaluation": (
+        "Pass rate per team and evaluation over time. A step down right after a deploy points at a "
+        "prompt, tool or model change: compare the failing runs' traces with earlier passing ones."),
+    "Evaluations by label": (
+        "Evaluations per hour by label (pass, fail, or your own labels), every team. An evaluation that "
+        "stops arriving means the code recording it no longer runs."),
+    "Score distribution (p10 / p50 by evaluation)": (
+        "Low and median scores of each evaluation. A p10 far below the p50: a minority of runs is much "
+        "worse; open them from the failed-runs panel."),
+    "Failing evaluations": (
+        "Teams and evaluations with the most failures in the time range. Start with the top row: open "
+        "its failed runs below."),
+    "Failed evaluations (open a run)": (
+        "The latest evaluations labelled fail, in the evaluated run's own trace (TraceQL on Tempo): "
+        "click the trace id to read the run and the evaluation's explanation."),
     'Runs': (
         'Team, workflow and lone-agent runs that finished in the time range (every family). Zero while '
         "agents should be working: check 'Runs in flight' and the AutoGenTelemetryAbsent alert."),
@@ -207,6 +225,10 @@ def overview() -> dashboard.Dashboard:
             .with_panel(single("Model call p95", "s", quantile(0.95, "gen_ai_client_operation_duration_seconds", "")
                                .replace("by (le, )", "by (le)")))
             .with_panel(single("Runs in flight", "short", f"sum(autogen_runs_active{{{TEAM}}})"))
+            .with_panel(single("Evaluation pass rate", "percentunit",
+                               f'sum(increase(autogen_evaluation_results_total{{{TEAM}, '
+                               f'gen_ai_evaluation_score_label="pass"}}[$__range])) / '
+                               f"sum(increase(autogen_evaluation_results_total{{{TEAM}}}[$__range]))"))
             .with_panel(series("Tokens per hour", "short",
                                prom(f"sum by (gen_ai_token_type) (rate(gen_ai_client_token_usage_sum{{{SEL}}}"
                                     "[$__rate_interval])) * 3600", "{{gen_ai_token_type}}")))
@@ -300,6 +322,40 @@ def tokens_and_cost() -> dashboard.Dashboard:
                                     "{{gen_ai_workflow_name}}"))))
 
 
+def quality() -> dashboard.Dashboard:
+    """Silent failures: what evaluations say runs achieved (autogen.evaluation.* metrics)."""
+    evals = f"autogen_evaluation_results_total{{{TEAM}}}"
+    fails = f'autogen_evaluation_results_total{{{TEAM}, gen_ai_evaluation_score_label="fail"}}'
+    passes = f'autogen_evaluation_results_total{{{TEAM}, gen_ai_evaluation_score_label="pass"}}'
+    by = "gen_ai_workflow_name, gen_ai_agent_name, gen_ai_evaluation_name"
+    failed = ('{span.gen_ai.operation.name="evaluation" && span.gen_ai.evaluation.score.label="fail" '
+              '&& resource.service.name=~"${service:regex}"} | select(span.gen_ai.evaluation.name, '
+              "span.gen_ai.evaluation.explanation, span.gen_ai.workflow.name, span.gen_ai.agent.name)")
+    board = base("autogen-quality", "AutoGen / Run quality",
+                 "What runs achieved: evaluations recorded with record_evaluation or by evaluators at run end.",
+                 with_tempo=True)
+    return (board
+            .with_panel(single("Evaluation pass rate", "percentunit",
+                               f"sum(increase({passes}[$__range])) / sum(increase({evals}[$__range]))"))
+            .with_panel(series("Pass rate by team and evaluation", "percentunit",
+                               prom(f"sum by ({by}) (rate({passes}[$__rate_interval])) / "
+                                    f"sum by ({by}) (rate({evals}[$__rate_interval]))",
+                                    "{{gen_ai_workflow_name}}{{gen_ai_agent_name}} {{gen_ai_evaluation_name}}"),
+                               width=18))
+            .with_panel(series("Evaluations by label", "short",
+                               prom("sum by (gen_ai_evaluation_score_label) "
+                                    f"(rate({evals}[$__rate_interval])) * 3600",
+                                    "{{gen_ai_evaluation_score_label}}")))
+            .with_panel(series("Score distribution (p10 / p50 by evaluation)", "short",
+                               prom(quantile(0.1, "autogen_evaluation_score", "gen_ai_evaluation_name", TEAM),
+                                    "p10 {{gen_ai_evaluation_name}}"),
+                               prom(quantile(0.5, "autogen_evaluation_score", "gen_ai_evaluation_name", TEAM),
+                                    "p50 {{gen_ai_evaluation_name}}", exemplars=True)))
+            .with_panel(top("Failing evaluations", "short",
+                            f"topk(10, sum by ({by}) (increase({fails}[$__range])))"))
+            .with_panel(traceql("Failed evaluations (open a run)", failed, width=16)))
+
+
 def collector_tier() -> dashboard.Dashboard:
     """The scale-out tier's own metrics (deploy/otel-collector.gateway.yaml pushes them)."""
     sampled = "otelcol_processor_tail_sampling_count_traces_sampled_total"
@@ -322,7 +378,7 @@ def collector_tier() -> dashboard.Dashboard:
 
 DASHBOARDS = {"autogen-overview.json": overview, "autogen-waterfall.json": waterfall,
               "autogen-latency.json": latency, "autogen-tokens-cost.json": tokens_and_cost,
-              "autogen-collector-tier.json": collector_tier}
+              "autogen-quality.json": quality, "autogen-collector-tier.json": collector_tier}
 
 
 def render() -> dict[str, str]:

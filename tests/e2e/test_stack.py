@@ -193,13 +193,18 @@ def run_app(stack: Stack, args: list[str], **env: str) -> subprocess.CompletedPr
 # over the exported series sees the counts move.
 TRAFFIC = """
 import asyncio
+import autogen_otel
 from autogen_otel.demo.llm_server import ScriptedLLMServer
 from autogen_otel.demo.scenario import SCRIPT, run
 
 async def main():
-    for _ in range(RUNS):
+    for i in range(RUNS):
         with ScriptedLLMServer(SCRIPT) as server:
-            await run(server.base_url)
+            result = await run(server.base_url)
+        # What the app checks after a run (silent failures): one of them fails.
+        ok = i != 1
+        autogen_otel.record_evaluation(result, "recommendation_given", label="pass" if ok else "fail",
+                                       score=1.0 if ok else 0.2, explanation=None if ok else "no venue named")
         await asyncio.sleep(2.5)
 
 asyncio.run(main())
@@ -207,8 +212,10 @@ asyncio.run(main())
 TRAFFIC_RUNS = 3
 AG2_TRAFFIC = """
 import runpy, sys, time
+import autogen_otel
 sys.path.insert(0, EXAMPLES)
 import _model
+autogen_otel.add_evaluator(autogen_otel.final_answer)  # every run evaluated when it ends
 for _ in range(RUNS):
     for example in ("ag2_nightly_job.py", "ag2_group_chat.py"):
         _model._server = None  # a fresh scripted server: each run follows its script from the start
@@ -338,8 +345,10 @@ def test_every_dashboard_promql_query_returns_data(stack, board, title, expr):
     assert result, f"{board} / {title}: empty"
 
 
-# The panels an AG2 Classic app feeds (it does not stream, so no time-to-first-chunk).
-AG2_PANELS = [(b, t, e) for b, t, e in dashboard_queries() if "first_chunk" not in e and "loop" not in e]
+# The panels an AG2 Classic app feeds (it does not stream, so no time-to-first-chunk; its runs
+# pass their evaluations, so no failed ones).
+AG2_PANELS = [(b, t, e) for b, t, e in dashboard_queries()
+              if "first_chunk" not in e and "loop" not in e and 'score_label="fail"' not in e]
 
 
 @pytest.mark.parametrize("board,title,expr", AG2_PANELS, ids=lambda v: str(v)[:60])
@@ -349,8 +358,8 @@ def test_dashboard_promql_queries_show_ag2_classic_data(stack, board, title, exp
     assert result, f"{board} / {title}: empty for AG2 Classic"
 
 
-# The panels Agent Framework apps feed (no loop in these examples).
-MAF_PANELS = [(b, t, e) for b, t, e in dashboard_queries() if "loop" not in e]
+# The panels Agent Framework apps feed (no loop in these examples; their evaluations pass).
+MAF_PANELS = [(b, t, e) for b, t, e in dashboard_queries() if "loop" not in e and 'score_label="fail"' not in e]
 
 
 @pytest.mark.parametrize("board,title,expr", MAF_PANELS, ids=lambda v: str(v)[:60])
@@ -363,7 +372,7 @@ def test_dashboard_promql_queries_show_agent_framework_data(stack, board, title,
 def test_rules_load_healthy_and_a_runaway_run_fires_its_alert(stack):
     groups = get_json(f"{stack.prom_url}/api/v1/rules")["data"]["groups"]
     rules = [r for g in groups for r in g["rules"]]
-    assert len(rules) == 11
+    assert len(rules) == 12
     assert all(r["health"] == "ok" for r in rules), [(r["name"], r.get("lastError")) for r in rules]
     runaway = ("import asyncio\n"
                "from autogen_agentchat.agents import AssistantAgent\n"
@@ -421,6 +430,49 @@ def test_rules_load_healthy_and_a_runaway_run_fires_its_alert(stack):
     panes = json.loads(urllib.parse.parse_qs(urllib.parse.urlsplit(tempo.group(1)).query)["panes"][0])
     assert panes["a"]["datasource"] == "autogen-tempo"
     assert panes["a"]["queries"][0]["query"] == annotations["traceql"]
+
+
+FAILING_BATCH = """
+import asyncio
+import autogen_otel
+from autogen_agentchat.agents import AssistantAgent
+from autogen_agentchat.conditions import MaxMessageTermination
+from autogen_agentchat.teams import RoundRobinGroupChat
+from autogen_ext.models.replay import ReplayChatCompletionClient
+
+async def main():
+    for i in range(6):  # a nightly batch: every run "finishes", most produce nothing usable
+        agent = AssistantAgent('reporter', model_client=ReplayChatCompletionClient(['Report done.']))
+        team = RoundRobinGroupChat([agent], termination_condition=MaxMessageTermination(2), name='reporting')
+        result = await team.run(task='Write summary.json')
+        ok = i == 0
+        autogen_otel.record_evaluation(result, 'summary_written', label='pass' if ok else 'fail',
+                                       score=1.0 if ok else 0.0, explanation=None if ok else 'summary.json missing')
+asyncio.run(main())
+"""
+
+
+def test_a_team_failing_its_evaluation_fires_the_quality_alert_and_notifies(stack):
+    run_app(stack, [str(Path(sys.executable).parent / "opentelemetry-instrument"), sys.executable, "-c",
+                    FAILING_BATCH])
+    firing = wait_until(lambda: [a for a in get_json(f"{stack.prom_url}/api/v1/alerts")["data"]["alerts"]
+                                 if a["labels"]["alertname"] == "AutoGenEvaluationFailing" and a["state"] == "firing"
+                                 and a["labels"].get("gen_ai_workflow_name") == "reporting"], timeout=90)
+    assert firing[0]["labels"]["gen_ai_evaluation_name"] == "summary_written"
+    notes = wait_until(lambda: [n for n in stack.webhook.received("AutoGenEvaluationFailing", "firing")
+                                if n["commonLabels"].get("gen_ai_workflow_name") == "reporting"], timeout=90)
+    time.sleep(7)  # a group_interval: a second notification would have come by now
+    notes = [n for n in stack.webhook.received("AutoGenEvaluationFailing", "firing")
+             if n["commonLabels"].get("gen_ai_workflow_name") == "reporting"]
+    assert len(notes) == 1 and len(notes[0]["alerts"]) == 1, notes
+    annotations = notes[0]["alerts"][0]["annotations"]
+    assert annotations["summary"] == "reporting: 83.33% of runs fail summary_written"
+    assert annotations["dashboard"] == f"/d/autogen-quality?var-service={SERVICE}&var-team=reporting"
+    assert 'span.gen_ai.evaluation.score.label = "fail"' in annotations["traceql"]
+    # The evaluations are in the evaluated runs' traces, under their roots.
+    evaluations = [s for s in stack.sink.spans if s["name"] == "evaluation summary_written"]
+    roots = {s["trace_id"]: s for s in stack.sink.spans if s["name"] == "invoke_workflow reporting"}
+    assert len(evaluations) == 6 and {e["trace_id"] for e in evaluations} == set(roots)
 
 
 COSTLY = """

@@ -49,7 +49,7 @@ class Instruments:
                                           description="Repeated identical messages or tool calls within a run")
         self.evaluations = meter.create_counter(sc.METRIC_EVALUATIONS, unit="{evaluation}",
                                                 description="Evaluations of finished runs, by name and label")
-        self.evaluation_score = _histogram(meter, sc.METRIC_EVALUATION_SCORE, "1", "Evaluation scores of runs",
+        self.evaluation_score = _histogram(meter, sc.METRIC_EVALUATION_SCORE, "{score}", "Evaluation scores of runs",
                                            sc.SCORE_BUCKETS)
         self._active_runs = active_runs
         # Teams seen by the run gauges: reported as 0 once their runs end, so an alert on a gauge
