@@ -11,6 +11,14 @@ import grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 
+def _attributes(pairs: Any) -> dict[str, Any]:
+    attrs = {}
+    for a in pairs:
+        kind = a.value.WhichOneof("value")
+        attrs[a.key] = getattr(a.value, kind) if kind and kind != "array_value" else None
+    return attrs
+
+
 class _Service(trace_service_pb2_grpc.TraceServiceServicer):
     def __init__(self, sink: OTLPGrpcSink) -> None:
         self.sink = sink
@@ -21,12 +29,11 @@ class _Service(trace_service_pb2_grpc.TraceServiceServicer):
                 resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
                 for scope_spans in resource_spans.scope_spans:
                     for span in scope_spans.spans:
-                        attrs = {}
-                        for a in span.attributes:
-                            kind = a.value.WhichOneof("value")
-                            attrs[a.key] = getattr(a.value, kind) if kind and kind != "array_value" else None
                         self.sink.spans.append({"name": span.name, "trace_id": span.trace_id.hex(),
-                                                "parent_id": span.parent_span_id.hex(), "attributes": attrs,
+                                                "parent_id": span.parent_span_id.hex(),
+                                                "attributes": _attributes(span.attributes),
+                                                "events": [{"name": e.name, "attributes": _attributes(e.attributes)}
+                                                           for e in span.events],
                                                 "resource": resource, "status": span.status.code,
                                                 "scope": scope_spans.scope.name})
         return trace_service_pb2.ExportTraceServiceResponse()
