@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.families import AttributePatch, FamilyPatch, PatchGroup
+from ..core.families import AttributePatch, FamilyPatch, PatchGroup, deferred
 from ..core.telemetry import Telemetry
 from ..core.wrappers import coroutine_wrapper, function_wrapper
 from .state import AgentScopes
@@ -86,14 +86,16 @@ def _tools(telemetry: Telemetry) -> PatchGroup:
 
 
 def ag2_patches(telemetry: Telemetry) -> list[tuple[str, Any]]:
+    """Each patch is built when the app imports ``autogen``: nothing of AG2 is imported before."""
     # Open agent scopes, shared by replies (which push them), model calls and speaker selection.
     scopes = AgentScopes()
     from .native import NativeTracingPatch
 
-    return [
+    table: list[tuple[str, Any]] = [
         ("ag2 native tracing", lambda t: NativeTracingPatch()),
         ("ag2 conversations", lambda t: _conversations(t, scopes)),
         ("ag2 agents", lambda t: _agents(t, scopes)),
         ("ag2 model calls", lambda t: _models(t, scopes)),
         ("ag2 tools", _tools),
     ]
+    return [(name, deferred("autogen", factory, f"instrumenting {name}")) for name, factory in table]

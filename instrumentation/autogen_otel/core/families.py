@@ -182,3 +182,9 @@ class OnImport:
         if self._patch is not None:
             self._patch.remove()
             self._patch = None
+
+
+def deferred(module: str, factory: Callable[[Any], Any], site: str) -> Callable[[Any], OnImport]:
+    """A patch-table entry whose patch is built (importing its framework) only when the app
+    imports ``module``: instrumenting costs nothing for a framework the app does not use."""
+    return lambda telemetry: OnImport(module, lambda _module: factory(telemetry), site)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,21 @@ logger = logging.getLogger(__name__)
 SOURCE_GENAI_PRICES = "genai-prices"
 SOURCE_BUNDLED = "bundled"
 SOURCES = (SOURCE_GENAI_PRICES, SOURCE_BUNDLED)
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    input: float
+    output: float
+    cached_input: float | None = None
+
+    def cost(self, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0) -> float:
+        """USD for one call; ``input_tokens`` includes the cached ones, as providers report it."""
+        cached = min(max(cached_input_tokens, 0), max(input_tokens, 0))
+        cached_rate = self.input if self.cached_input is None else self.cached_input
+        return ((input_tokens - cached) * self.input + cached * cached_rate + output_tokens * self.output) / 1e6
+
+
 
 
 class TieredPrice:
@@ -67,8 +83,6 @@ class GenAIPrices:
         return price
 
     def _resolve(self, model: str) -> Any:
-        from .pricing import ModelPrice
-
         try:
             provider, info = self._snapshot().find_provider_model(model, None, None, None)
             prices = info.get_prices(datetime.now(timezone.utc))

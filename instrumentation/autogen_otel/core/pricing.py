@@ -13,12 +13,13 @@ import json
 import logging
 import re
 import threading
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .price_catalogue import SOURCE_GENAI_PRICES, GenAIPrices
+from .price_catalogue import SOURCE_GENAI_PRICES, GenAIPrices, ModelPrice
+
+__all__ = ["ModelPrice", "PriceFileError", "PriceTable", "load_bundled", "load_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -29,19 +30,6 @@ _PROVIDER_PREFIX = re.compile(r"^[a-z0-9_.-]+/")
 
 class PriceFileError(ValueError):
     """The prices file is unreadable or malformed; the message says where and what is accepted."""
-
-
-@dataclass(frozen=True)
-class ModelPrice:
-    input: float
-    output: float
-    cached_input: float | None = None
-
-    def cost(self, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0) -> float:
-        """USD for one call; ``input_tokens`` includes the cached ones, as providers report it."""
-        cached = min(max(cached_input_tokens, 0), max(input_tokens, 0))
-        cached_rate = self.input if self.cached_input is None else self.cached_input
-        return ((input_tokens - cached) * self.input + cached * cached_rate + output_tokens * self.output) / 1e6
 
 
 def normalise(model: str) -> str:
@@ -92,18 +80,31 @@ def load_file(path: str | Path) -> dict[str, ModelPrice]:
 
 class PriceTable:
     def __init__(self, prices: dict[str, ModelPrice], as_of: str = "", user: dict[str, ModelPrice] | None = None,
-                 catalogue: GenAIPrices | None = None) -> None:
+                 catalogue: GenAIPrices | None = None, load_catalogue: bool = False) -> None:
         self.as_of = as_of
         self._prices = dict(prices)
         self._user = dict(user or {})
-        self.catalogue = catalogue
+        self._catalogue = catalogue
+        # genai-prices is loaded on the first price looked up, not when instrumenting: an app that
+        # never calls a model never pays for its import (~0.3 s) and data.
+        self._load_catalogue = load_catalogue and catalogue is None
         self._warned: set[str] = set()
         self._lock = threading.Lock()
 
     @property
+    def catalogue(self) -> GenAIPrices | None:
+        if self._load_catalogue:
+            with self._lock:
+                if self._load_catalogue:
+                    self._catalogue = GenAIPrices.load()
+                    self._load_catalogue = False
+        return self._catalogue
+
+    @property
     def source(self) -> str:
         bundled = f"bundled table of {self.as_of}"
-        return f"genai-prices {self.catalogue.version}, then the {bundled}" if self.catalogue else bundled
+        catalogue = self.catalogue
+        return f"genai-prices {catalogue.version}, then the {bundled}" if catalogue else bundled
 
     @classmethod
     def default(cls, user_file: str | Path | None = None, strict: bool = False,
@@ -119,7 +120,7 @@ class PriceTable:
                 if strict:
                     raise
                 logger.error("autogen-otel: %s; using the built-in prices only", exc)
-        return cls(prices, as_of, user, GenAIPrices.load() if source == SOURCE_GENAI_PRICES else None)
+        return cls(prices, as_of, user, load_catalogue=source == SOURCE_GENAI_PRICES)
 
     def _find(self, table: dict[str, ModelPrice], name: str) -> ModelPrice | None:
         price = table.get(name)
@@ -131,8 +132,9 @@ class PriceTable:
             return None
         name = normalise(model)
         price: Any = self._find(self._user, name)
-        if price is None and self.catalogue is not None:
-            price = self.catalogue.lookup(name)
+        catalogue = self.catalogue
+        if price is None and catalogue is not None:
+            price = catalogue.lookup(name)
         if price is None:
             price = self._find(self._prices, name)
         if price is None:

@@ -4,10 +4,9 @@ and content with the AgentChat and AG2 Classic families."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from ..core.families import AttributePatch, FamilyPatch, OnImport, PatchGroup
+from ..core.families import AttributePatch, FamilyPatch, PatchGroup, deferred
 from ..core.telemetry import Telemetry
 from ..core.wrappers import coroutine_wrapper, stream_wrapper
 from .calls import response_wrapper
@@ -57,16 +56,12 @@ def _group_chats(telemetry: Telemetry) -> AttributePatch:
     return AttributePatch(BaseGroupChatOrchestrator, "_check_round_limit", round_limit_wrapper(telemetry))
 
 
-def _on_import(module: str, build: Callable[[Telemetry], Any], name: str) -> Callable[[Telemetry], OnImport]:
-    """Nothing of Agent Framework is imported before the app imports it."""
-    return lambda telemetry: OnImport(module, lambda _module: build(telemetry), f"instrumenting {name}")
-
-
 def maf_patches(telemetry: Telemetry) -> list[tuple[str, Any]]:
     from .native import NativeTelemetryPatch
 
     return [
-        (name, _on_import(module, build, name)) for name, module, build in (
+        # Nothing of Agent Framework is imported before the app imports it.
+        (name, deferred(module, build, f"instrumenting {name}")) for name, module, build in (
             ("agent framework native telemetry", "agent_framework", lambda t: NativeTelemetryPatch()),
             ("agent framework agents", "agent_framework", _agents),
             ("agent framework model calls", "agent_framework", _models),
