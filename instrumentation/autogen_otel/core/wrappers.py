@@ -8,9 +8,10 @@ context token is ever detached in a different context than it was attached in.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import linecache
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Protocol
 
 from opentelemetry import context as otel_context
@@ -87,6 +88,16 @@ def _detach(token: object | None) -> None:
             otel_context.detach(token)  # type: ignore[arg-type]
         except Exception:
             pass
+
+
+@contextlib.contextmanager
+def current(scope: Scope) -> Iterator[None]:
+    """``scope``'s span current inside the block (fail-open: a context error never reaches the app)."""
+    token = _attach(scope)
+    try:
+        yield
+    finally:
+        _detach(token)
 
 
 class _Traced:

@@ -14,21 +14,9 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from opentelemetry import context as otel_context
-
 from ..core.failopen import safely
 from ..core.scopes import Scope
-from ..core.wrappers import Hooks, named, transparent_to_warnings
-
-
-@contextlib.contextmanager
-def current(scope: Scope) -> Iterator[None]:
-    token = otel_context.attach(scope.context) if scope.context is not None else None
-    try:
-        yield
-    finally:
-        if token is not None:
-            otel_context.detach(token)
+from ..core.wrappers import Hooks, current, named, transparent_to_warnings
 
 
 def _is_stream(result: Any) -> bool:
