@@ -37,7 +37,7 @@ def variables(board: dashboard.Dashboard, with_tempo: bool = False, with_agent: 
         .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED).multi(True).include_all(True).all_value(".*"))
     board = board.with_variable(
         dashboard.QueryVariable("team").label("Team").datasource(PROM)
-        .query(f"label_values(gen_ai_workflow_duration_seconds_count{{{SEL}}}, gen_ai_workflow_name)")
+        .query(f"label_values(gen_ai_invoke_workflow_duration_seconds_count{{{SEL}}}, gen_ai_workflow_name)")
         .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED).multi(True).include_all(True).all_value(".*"))
     if with_agent:
         board = board.with_variable(
@@ -290,7 +290,7 @@ def latency() -> dashboard.Dashboard:
                                prom(quantile(0.95, "gen_ai_invoke_agent_duration_seconds", "gen_ai_agent_name", TEAM),
                                     "{{gen_ai_agent_name}}")))
             .with_panel(series("Team run duration p95", "s",
-                               prom(quantile(0.95, "gen_ai_workflow_duration_seconds", "gen_ai_workflow_name", TEAM),
+                               prom(quantile(0.95, "gen_ai_invoke_workflow_duration_seconds", "gen_ai_workflow_name", TEAM),
                                     "{{gen_ai_workflow_name}}", exemplars=True), width=24)))
 
 

@@ -39,7 +39,7 @@ async def test_token_usage_sums_match_the_server_and_use_semconv_buckets(instrum
     durations = metric_points(metric_reader, "gen_ai.client.operation.duration")
     assert sum(p.count for p in durations) == len(server.exchanges)
     assert tuple(durations[0].explicit_bounds) == sc.DURATION_BUCKETS
-    for name in ("gen_ai.workflow.duration", "gen_ai.invoke_agent.duration", "gen_ai.execute_tool.duration"):
+    for name in ("gen_ai.invoke_workflow.duration", "gen_ai.invoke_agent.duration", "gen_ai.execute_tool.duration"):
         assert metric_points(metric_reader, name), name
     tool_point = metric_points(metric_reader, "gen_ai.execute_tool.duration")[0]
     assert labels(tool_point)["gen_ai.tool.name"] == "get_weather"
@@ -205,5 +205,5 @@ async def test_measurements_carry_their_span_as_exemplar(instrument, spans, metr
     assert exemplars, "no exemplar recorded"
     assert {(e.trace_id, e.span_id) for e in exemplars} <= {(s.context.trace_id, s.context.span_id) for s in chats}
     workflow = by_name(ours(spans.get_finished_spans()), "invoke_workflow")[0]
-    runs = [e for p in collected["gen_ai.workflow.duration"] for e in p.exemplars]
+    runs = [e for p in collected["gen_ai.invoke_workflow.duration"] for e in p.exemplars]
     assert [(e.trace_id, e.span_id) for e in runs] == [(workflow.context.trace_id, workflow.context.span_id)]

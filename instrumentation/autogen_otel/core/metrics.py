@@ -30,9 +30,9 @@ class Instruments:
                                               "Time to the first chunk of a streamed response",
                                               sc.DURATION_BUCKETS)
         self.workflow_duration = _histogram(meter, sc.METRIC_WORKFLOW_DURATION, "s",
-                                            "Duration of a team run", sc.DURATION_BUCKETS)
+                                            "Duration of a team run", sc.WORKFLOW_DURATION_BUCKETS)
         self.agent_duration = _histogram(meter, sc.METRIC_AGENT_DURATION, "s",
-                                         "Duration of an agent turn", sc.DURATION_BUCKETS)
+                                         "Duration of an agent turn", sc.AGENT_DURATION_BUCKETS)
         self.tool_duration = _histogram(meter, sc.METRIC_TOOL_DURATION, "s",
                                         "Duration of a tool call", sc.DURATION_BUCKETS)
         self.cost = meter.create_counter(sc.METRIC_COST, unit="{USD}", description="Model cost in US dollars")

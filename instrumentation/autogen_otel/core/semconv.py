@@ -108,7 +108,7 @@ EVENT_INFERENCE_DETAILS = "gen_ai.client.inference.operation.details"
 METRIC_TOKEN_USAGE = "gen_ai.client.token.usage"
 METRIC_OPERATION_DURATION = "gen_ai.client.operation.duration"
 METRIC_TIME_TO_FIRST_CHUNK = "gen_ai.client.operation.time_to_first_chunk"
-METRIC_WORKFLOW_DURATION = "gen_ai.workflow.duration"
+METRIC_WORKFLOW_DURATION = "gen_ai.invoke_workflow.duration"  # was gen_ai.workflow.duration (semconv-genai #341)
 METRIC_AGENT_DURATION = "gen_ai.invoke_agent.duration"
 METRIC_TOOL_DURATION = "gen_ai.execute_tool.duration"
 METRIC_COST = "autogen.cost"
@@ -127,6 +127,9 @@ METRIC_TURN_LIMIT_USAGE = "autogen.run.turn_limit_usage"
 # Bucket advisories from the semconv metric definitions.
 TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)
 DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
+# The GenAI conventions' advisories for agent turns and whole runs, which outlast a model call.
+AGENT_DURATION_BUCKETS = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8, 409.6)
+WORKFLOW_DURATION_BUCKETS = (1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200)
 COST_BUCKETS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 50)
 SCORE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 COUNT_BUCKETS = (1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144)
