@@ -141,6 +141,33 @@ ABOUT = {
     'Turns per run p95': (
         "Agent turns per run (p95) by team. Close to the team's turn limit: runs end by hitting it rather "
         'than by finishing.'),
+    "Spans in and out, per collector": (
+        "Spans each collector accepted from apps, refused (apps retry, then drop), exported to Tempo "
+        "and failed to export after retrying. Exported below accepted for long: the backend is slow or "
+        "down; failed above zero: spans are being lost (AutoGenCollectorExportFailing)."),
+    "Metric points in and out, per collector": (
+        "The same for metric points (to Prometheus). A gap here shows as a gap in every other "
+        "dashboard's graphs."),
+    "Data lost in the pipeline": (
+        "Spans and metric points a collector dropped in the time range: failed after every retry, or "
+        "dropped because the sending queue was full. Anything but zero is a hole in the traces or "
+        "metrics; the Tempo and Prometheus panels show which backend."),
+    "Exporter queue fill": (
+        "How full each exporter's sending queue is. Climbing: the backend takes data slower than it "
+        "arrives; at 100% new data is dropped (AutoGenCollectorQueueNearlyFull warns at 80%)."),
+    "Tempo ingestion": (
+        "Spans Tempo's distributor received and discarded, by reason. Discards mean incomplete traces: "
+        "the reason names the limit to raise in deploy/tempo.yaml. Empty: Tempo is not scraped (job tempo)."),
+    "Alert notifications": (
+        "Notifications Alertmanager sent and failed to send, by integration. A failing integration "
+        "means alerts routed there reach nobody (AutoGenAlertNotificationsFailing pages through the "
+        "others)."),
+    "Stack parts up": (
+        "Every part Prometheus scrapes: 1 up, 0 down (AutoGenStackTargetDown after 2m). The scale-out "
+        "gateways push their metrics instead and are not listed."),
+    "Rule evaluation failures": (
+        "Rule groups whose evaluation failed in the time range: their alerts cannot fire. Prometheus's "
+        "/rules page shows the error."),
     'Runs kept and dropped (all gateways)': (
         'Tail-sampling decisions of the scale-out gateways. Far fewer kept than your policies lead you to '
         'expect: check the decision wait and the policy settings.'),
@@ -219,6 +246,8 @@ def base(uid: str, title: str, description: str, with_tempo: bool = False,
 
 def overview() -> dashboard.Dashboard:
     return (base("autogen-overview", "AutoGen / Overview", "Runs, errors, latency, tokens and cost of AutoGen teams.")
+            .link(dashboard.DashboardLink("Pipeline health: is the stack losing data?").type("link")
+                  .url("/d/autogen-pipeline-health").keep_time(True).icon("dashboard"))
             .with_panel(single("Runs", "short", f"sum(increase(autogen_runs_total{{{TEAM}}}[$__range]))"))
             .with_panel(single("Failed or cancelled runs", "short",
                                f"sum(increase({FAILED}[$__range])) or vector(0)"))
@@ -290,8 +319,8 @@ def latency() -> dashboard.Dashboard:
                                prom(quantile(0.95, "gen_ai_invoke_agent_duration_seconds", "gen_ai_agent_name", TEAM),
                                     "{{gen_ai_agent_name}}")))
             .with_panel(series("Team run duration p95", "s",
-                               prom(quantile(0.95, "gen_ai_invoke_workflow_duration_seconds", "gen_ai_workflow_name", TEAM),
-                                    "{{gen_ai_workflow_name}}", exemplars=True), width=24)))
+                               prom(quantile(0.95, "gen_ai_invoke_workflow_duration_seconds", "gen_ai_workflow_name",
+                                             TEAM), "{{gen_ai_workflow_name}}", exemplars=True), width=24)))
 
 
 def tokens_and_cost() -> dashboard.Dashboard:
@@ -357,28 +386,80 @@ def quality() -> dashboard.Dashboard:
 
 
 def collector_tier() -> dashboard.Dashboard:
-    """The scale-out tier's own metrics (deploy/otel-collector.gateway.yaml pushes them)."""
+    """The scale-out tier's own metrics (deploy/otel-collector.gateway.yaml pushes them). Without the
+    profile every panel says so instead of a bare "No data"."""
     sampled = "otelcol_processor_tail_sampling_count_traces_sampled_total"
     decided = "otelcol_processor_tail_sampling_global_count_traces_sampled_total"
     board = (dashboard.Dashboard("AutoGen / Collector tier").uid("autogen-collector-tier")
-             .description("Tail sampling in the scale-out gateways: runs kept and dropped, by policy.")
+             .description("Tail sampling in the scale-out gateways (docker compose --profile scale-out): runs kept "
+                          "and dropped, by policy. Empty without that profile.")
              .tags(["autogen", "autogen-otel", "collector"]).time("now-6h", "now").refresh("30s")
              .with_variable(dashboard.DatasourceVariable("datasource").label("Prometheus").type("prometheus")))
+    idle = "No gateway data: the scale-out profile is not running (docker compose --profile scale-out up -d)"
     return (board
             .with_panel(top("Runs kept and dropped (all gateways)", "short",
-                            f"sum by (decision) (increase({decided}[$__range]))"))
+                            f"sum by (decision) (increase({decided}[$__range]))").no_value(idle))
             .with_panel(top("Runs kept, by the policy that kept them", "short",
-                            f'sum by (policy) (increase({sampled}{{sampled="true"}}[$__range]))'))
+                            f'sum by (policy) (increase({sampled}{{sampled="true"}}[$__range]))').no_value(idle))
             .with_panel(top("Runs decided per gateway", "short",
-                            f"sum by (instance) (increase({decided}[$__range]))"))
+                            f"sum by (instance) (increase({decided}[$__range]))").no_value(idle))
             .with_panel(series("Decisions per second by outcome", "short",
                                prom(f"sum by (decision) (rate({decided}[$__rate_interval]))", "{{decision}}"),
-                               width=24)))
+                               width=24).no_value(idle)))
+
+
+def pipeline_health() -> dashboard.Dashboard:
+    """The stack's own metrics: the collector(s), Tempo, Alertmanager, Prometheus (deploy/prometheus.yaml
+    scrapes them; the scale-out gateways push theirs)."""
+    def flow(signal: str) -> list[prometheus.Dataquery]:
+        by = "job, instance"
+        return [prom(f"sum by ({by}) (rate(otelcol_receiver_accepted_{signal}_total[$__rate_interval]))",
+                     "accepted {{instance}}"),
+                prom(f"sum by ({by}) (rate(otelcol_receiver_refused_{signal}_total[$__rate_interval]))",
+                     "refused {{instance}}"),
+                prom(f"sum by ({by}, exporter) (rate(otelcol_exporter_sent_{signal}_total[$__rate_interval]))",
+                     "exported {{instance}} {{exporter}}"),
+                prom(f"sum by ({by}, exporter) (rate(otelcol_exporter_send_failed_{signal}_total[$__rate_interval]))",
+                     "failed {{instance}} {{exporter}}")]
+
+    lost = " or ".join(
+        f'label_replace(sum by (job, instance, exporter) (increase(otelcol_exporter_{kind}_{signal}_total[$__range])), '
+        f'"lost", "{signal.replace("_", " ")} {why}", "", "")'
+        for signal in ("spans", "metric_points")
+        for kind, why in (("send_failed", "failed"), ("enqueue_failed", "queue full")))
+    board = (dashboard.Dashboard("AutoGen / Pipeline health").uid("autogen-pipeline-health")
+             .description("The stack watching itself: data accepted, refused, exported and lost per collector, "
+                          "queue fill, Tempo ingestion, alert delivery.")
+             .tags(["autogen", "autogen-otel", "stack"]).time("now-6h", "now").refresh("30s")
+             .with_variable(dashboard.DatasourceVariable("datasource").label("Prometheus").type("prometheus")))
+    return (board
+            .with_panel(series("Spans in and out, per collector", "short", *flow("spans")))
+            .with_panel(series("Metric points in and out, per collector", "short", *flow("metric_points")))
+            .with_panel(top("Data lost in the pipeline", "short", f"({lost}) > 0"))
+            .with_panel(series("Exporter queue fill", "percentunit",
+                               prom("max by (job, instance, exporter) "
+                                    "(otelcol_exporter_queue_size / otelcol_exporter_queue_capacity)",
+                                    "{{instance}} {{exporter}}"), width=16))
+            .with_panel(series("Tempo ingestion", "short",
+                               prom("sum(rate(tempo_distributor_spans_received_total[$__rate_interval]))", "received"),
+                               prom("sum by (reason) (rate(tempo_discarded_spans_total[$__rate_interval]))",
+                                    "discarded {{reason}}")))
+            .with_panel(series("Alert notifications", "short",
+                               prom("sum by (integration) "
+                                    "(increase(alertmanager_notifications_total[$__rate_interval]))",
+                                    "sent {{integration}}"),
+                               prom("sum by (integration) "
+                                    "(increase(alertmanager_notifications_failed_total[$__rate_interval]))",
+                                    "failed {{integration}}")))
+            .with_panel(top("Stack parts up", "short", "max by (job, instance) (up)"))
+            .with_panel(top("Rule evaluation failures", "short",
+                            "sum by (rule_group) (increase(prometheus_rule_evaluation_failures_total[$__range])) > 0")))
 
 
 DASHBOARDS = {"autogen-overview.json": overview, "autogen-waterfall.json": waterfall,
               "autogen-latency.json": latency, "autogen-tokens-cost.json": tokens_and_cost,
-              "autogen-quality.json": quality, "autogen-collector-tier.json": collector_tier}
+              "autogen-quality.json": quality, "autogen-collector-tier.json": collector_tier,
+              "autogen-pipeline-health.json": pipeline_health}
 
 
 def render() -> dict[str, str]:

@@ -69,3 +69,20 @@ def test_the_installed_wheel_imports_from_where_it_was_installed(built, tmp_path
                           check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "True"]
+
+
+def test_the_declared_pythons_are_the_ones_scripts_test_runs(built):
+    """Classifiers name only what is tested: the default Python (3.11 on our machines) plus the
+    interpreters scripts/test looks up, oldest and newest; the floor matches requires-python."""
+    import re
+
+    wheel, _ = built
+    names = zipfile.ZipFile(wheel).namelist()
+    info = next(n for n in names if n.endswith(".dist-info/METADATA")).rsplit("/", 1)[0]
+    metadata = zipfile.ZipFile(wheel).read(f"{info}/METADATA").decode()
+    declared = set(re.findall(r"Classifier: Programming Language :: Python :: (3\.\d+)$", metadata, re.M))
+    script = (ROOT / "scripts" / "test").read_text()
+    looked_up = set(re.findall(r"find_python (3\.\d+) ", script))
+    assert looked_up == {"3.10", "3.13"}
+    assert declared == looked_up | {f"{sys.version_info[0]}.{sys.version_info[1]}"} | {"3.11"}
+    assert "Requires-Python: >=3.10" in metadata

@@ -30,7 +30,9 @@ def all_targets(board: dict) -> list[dict]:
     return [t for panel in board["panels"] for t in panel.get("targets", [])]
 
 
-APP_DASHBOARDS = [p for p in sorted(DASHBOARDS.glob("*.json")) if p.name != "autogen-collector-tier.json"]
+# The stack's own dashboards (collector tier, pipeline health) are not about apps: no service or team.
+STACK_DASHBOARDS = ("autogen-collector-tier.json", "autogen-pipeline-health.json")
+APP_DASHBOARDS = [p for p in sorted(DASHBOARDS.glob("*.json")) if p.name not in STACK_DASHBOARDS]
 
 
 @pytest.mark.parametrize("path", APP_DASHBOARDS, ids=lambda p: p.name)
@@ -56,14 +58,15 @@ def test_compose_pins_images_binds_loopback_and_keeps_secrets_out():
     assert tier == dict.fromkeys(("collector-agent", "gateway-1", "gateway-2"),
                                  "otel/opentelemetry-collector-contrib:0.159.0")  # = manifest.tier.yaml
     assert images == {"collector": "otel/opentelemetry-collector-contrib:0.161.0", "tempo": "grafana/tempo:3.0.3",
-                      "prometheus": "prom/prometheus:v3.15.0", "grafana": "grafana/grafana:13.2.0",
-                      "alertmanager": "prom/alertmanager:v0.34.2"}
+                      "prometheus": "prom/prometheus:v3.16.0", "grafana": "grafana/grafana:13.2.0",
+                      "alertmanager": "prom/alertmanager:v0.35.0"}
     for name, svc in compose["services"].items():
         for port in svc.get("ports", []):
             assert port.startswith("127.0.0.1:"), (name, port)
     grafana = compose["services"]["grafana"]["environment"]
     assert grafana["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
     assert grafana["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"
+    assert grafana["GF_AUTH_ANONYMOUS_ENABLED"] == "${GRAFANA_ANONYMOUS_VIEWER:-false}"  # off unless .env says so
     assert set(compose["volumes"]) == {"tempo-data", "prometheus-data", "grafana-data", "alertmanager-data"}
     assert not (ROOT / "deploy" / ".env").exists()
     # .env holds the receivers' secrets: no service loads it whole.
@@ -88,10 +91,37 @@ def test_collector_config_uses_current_component_names():
     assert config["service"]["pipelines"]["traces"]["processors"][-1] == "batch"
 
 
-def test_collector_tier_dashboard_uses_the_datasource_variable():
-    board = json.loads((DASHBOARDS / "autogen-collector-tier.json").read_text())
+@pytest.mark.parametrize("name", STACK_DASHBOARDS)
+def test_stack_dashboards_use_the_datasource_variable(name):
+    board = json.loads((DASHBOARDS / name).read_text())
     assert {v["name"] for v in board["templating"]["list"]} == {"datasource"}
     assert all(t["datasource"]["uid"] == "${datasource}" for p in board["panels"] for t in p["targets"])
+
+
+def test_the_overview_links_to_pipeline_health_and_the_tier_board_says_when_it_is_empty():
+    overview = json.loads((DASHBOARDS / "autogen-overview.json").read_text())
+    assert [link["url"] for link in overview["links"]] == ["/d/autogen-pipeline-health"]
+    tier = json.loads((DASHBOARDS / "autogen-collector-tier.json").read_text())
+    assert all("scale-out profile is not running" in p["fieldConfig"]["defaults"]["noValue"] for p in tier["panels"])
+
+
+def test_prometheus_scrapes_every_part_of_the_stack_that_exposes_metrics():
+    config = yaml.safe_load((ROOT / "deploy" / "prometheus.yaml").read_text())
+    jobs = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
+    assert jobs == {"prometheus": ["localhost:9090"], "otel-collector": ["collector:8888"], "tempo": ["tempo:3200"],
+                    "alertmanager": ["alertmanager:9093"]}
+    compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.yaml").read_text())["services"]
+    assert {"collector", "tempo", "alertmanager", "prometheus"} <= set(compose)
+    collector = yaml.safe_load((ROOT / "deploy" / "otel-collector.yaml").read_text())
+    pull = collector["service"]["telemetry"]["metrics"]["readers"][0]["pull"]["exporter"]["prometheus"]
+    assert pull["port"].endswith(":-8888}") and pull["without_type_suffix"] is False
+    # Every stack alert has a unit test and the same annotations as ours (no traceql: not about runs).
+    rules = yaml.safe_load((ROOT / "deploy" / "rules" / "stack-alerts.yaml").read_text())["groups"][0]["rules"]
+    tests = (ROOT / "deploy" / "rules-tests" / "stack-alerts.test.yaml").read_text()
+    for rule in rules:
+        assert f"alertname: {rule['alert']}" in tests, rule["alert"]
+        assert set(rule["annotations"]) == {"summary", "description", "runbook", "dashboard"}, rule["alert"]
+        assert rule["labels"]["severity"] in {"warning", "critical"}
 
 
 def test_every_dashboard_panel_says_what_it_shows():
