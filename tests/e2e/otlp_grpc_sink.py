@@ -43,10 +43,18 @@ class OTLPGrpcSink:
     def __init__(self) -> None:
         self.spans: list[dict[str, Any]] = []
         self.lock = threading.Lock()
+        self.port = self._serve(0)
+
+    def _serve(self, port: int) -> int:
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
         trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_Service(self), self.server)
-        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        bound = self.server.add_insecure_port(f"127.0.0.1:{port}")
         self.server.start()
+        return bound
 
     def stop(self) -> None:
-        self.server.stop(grace=1)
+        self.server.stop(grace=1).wait(5)
+
+    def restart(self) -> None:
+        """The backend coming back on the same address (the spans it had stay)."""
+        self._serve(self.port)

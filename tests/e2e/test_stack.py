@@ -103,14 +103,29 @@ def render_alertmanager_config(out: Path, **env: str) -> subprocess.CompletedPro
                           capture_output=True, text=True, check=False)
 
 
+def prometheus_config(out: Path, targets: dict[str, str]) -> Path:
+    """deploy/prometheus.yaml with each scrape job pointed at where the test runs that part; jobs
+    for parts that cannot run here (Tempo) left out. Everything else unchanged."""
+    import yaml
+
+    config = yaml.safe_load((DEPLOY / "prometheus.yaml").read_text())
+    config["rule_files"] = [str(DEPLOY / pattern) for pattern in config["rule_files"]]
+    config["scrape_configs"] = [{**job, "static_configs": [{"targets": [targets[job["job_name"]]]}]}
+                                for job in config["scrape_configs"] if job["job_name"] in targets]
+    out.write_text(yaml.safe_dump(config, sort_keys=False))
+    return out
+
+
 class Stack:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, webhook_url: str | None = None, collector_env: dict[str, str] | None = None) -> None:
         self.sink = OTLPGrpcSink()
         self.webhook = WebhookReceiver()
+        self.webhook_url = webhook_url or self.webhook.url
+        self.collector_env = collector_env or {}
         self.smtp = SMTPSink(free_port())
         self.alertmanager_url = f"http://127.0.0.1:{ALERTMANAGER_PORT}"
-        self.prom_port, self.http_port, self.grpc_port, self.health_port = (
-            free_port(), free_port(), free_port(), free_port())
+        self.prom_port, self.http_port, self.grpc_port, self.health_port, self.telemetry_port = (
+            free_port(), free_port(), free_port(), free_port(), free_port())
         self.prom_url = f"http://127.0.0.1:{self.prom_port}"
         self.otlp_endpoint = f"http://127.0.0.1:{self.http_port}"
         self.logs = tmp
@@ -124,7 +139,7 @@ class Stack:
                 pytest.fail(f"port {ALERTMANAGER_PORT} is taken: the e2e Alertmanager needs it")
         config = self.logs / "alertmanager.yaml"
         rendered = render_alertmanager_config(
-            config, ALERTMANAGER_WEBHOOK_URL=self.webhook.url, ALERTMANAGER_EMAIL_TO="oncall@example.com",
+            config, ALERTMANAGER_WEBHOOK_URL=self.webhook_url, ALERTMANAGER_EMAIL_TO="oncall@example.com",
             ALERTMANAGER_EMAIL_FROM="alerts@example.com", ALERTMANAGER_SMTP_SMARTHOST=f"127.0.0.1:{self.smtp.port}",
             ALERTMANAGER_SMTP_REQUIRE_TLS="false", ALERTMANAGER_GROUP_WAIT="1s", ALERTMANAGER_GROUP_INTERVAL="5s",
             ALERTMANAGER_CRITICAL_GROUP_WAIT="1s")
@@ -135,7 +150,9 @@ class Stack:
             f"--web.external-url={self.alertmanager_url}",
         ], stdout=open(self.logs / "alertmanager.log", "w"), stderr=subprocess.STDOUT))
         self.procs.append(subprocess.Popen([
-            str(binary("prometheus")), f"--config.file={DEPLOY / 'prometheus.yaml'}",
+            str(binary("prometheus")), "--config.file=" + str(prometheus_config(self.logs / "prometheus.yaml", {
+                "prometheus": f"127.0.0.1:{self.prom_port}", "otel-collector": f"127.0.0.1:{self.telemetry_port}",
+                "alertmanager": f"alertmanager:{ALERTMANAGER_PORT}"})),
             f"--storage.tsdb.path={self.logs / 'tsdb'}", f"--web.listen-address=127.0.0.1:{self.prom_port}",
             "--web.enable-otlp-receiver", "--web.enable-remote-write-receiver",
             "--enable-feature=exemplar-storage",
@@ -146,9 +163,9 @@ class Stack:
                "COLLECTOR_OTLP_HTTP_ENDPOINT": f"127.0.0.1:{self.http_port}",
                "COLLECTOR_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{self.grpc_port}",
                "COLLECTOR_HEALTH_ENDPOINT": f"127.0.0.1:{self.health_port}",
-               "COLLECTOR_TELEMETRY_HOST": "127.0.0.1", "COLLECTOR_TELEMETRY_PORT": str(free_port()),
+               "COLLECTOR_TELEMETRY_HOST": "127.0.0.1", "COLLECTOR_TELEMETRY_PORT": str(self.telemetry_port),
                "TEMPO_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{self.sink.port}",
-               "PROMETHEUS_OTLP_ENDPOINT": f"{self.prom_url}/api/v1/otlp"}
+               "PROMETHEUS_OTLP_ENDPOINT": f"{self.prom_url}/api/v1/otlp", **self.collector_env}
         self.procs.append(subprocess.Popen([
             str(binary("otelcol-autogen")), f"--config={DEPLOY / 'otel-collector.yaml'}",
         ], env=env, stdout=open(self.logs / "collector.log", "w"), stderr=subprocess.STDOUT))
