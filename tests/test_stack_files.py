@@ -62,7 +62,8 @@ def test_compose_pins_images_binds_loopback_and_keeps_secrets_out():
                       "alertmanager": "prom/alertmanager:v0.35.0"}
     for name, svc in compose["services"].items():
         for port in svc.get("ports", []):
-            assert port.startswith("127.0.0.1:"), (name, port)
+            otlp = name == "collector" and port.endswith((":4317:4317", ":4318:4318"))
+            assert port.startswith("${OTLP_BIND_ADDRESS:-127.0.0.1}:" if otlp else "127.0.0.1:"), (name, port)
     grafana = compose["services"]["grafana"]["environment"]
     assert grafana["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
     assert grafana["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"

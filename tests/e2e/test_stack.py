@@ -280,7 +280,8 @@ def test_shipped_configs_validate_with_the_real_binaries():
     check = subprocess.run([str(binary("promtool")), "check", "config", str(DEPLOY / "prometheus.yaml")],
                            capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
-    for overlay in ([], ["otel-collector.redact-content.yaml"], ["otel-collector.extra-backend.yaml"]):
+    for overlay in ([], ["otel-collector.redact-content.yaml"], ["otel-collector.extra-backend.yaml"],
+                    ["otel-collector.secure-otlp.yaml", "otel-collector.redact-content.yaml"]):
         args = [str(binary("otelcol-autogen")), "validate", f"--config={DEPLOY / 'otel-collector.yaml'}"]
         args += [f"--config={DEPLOY / name}" for name in overlay]
         env = {**os.environ, "EXTRA_OTLP_ENDPOINT": "https://otlp.example.invalid",
@@ -622,8 +623,10 @@ def test_real_compose_names_the_missing_grafana_password():
 
 @pytest.mark.parametrize("overlays", [{}, {"COLLECTOR_OVERLAY": "otel-collector.extra-backend.yaml"},
                                       {"COLLECTOR_OVERLAY": "otel-collector.extra-backend.yaml",
-                                       "COLLECTOR_OVERLAY_2": "otel-collector.redact-content.yaml"}],
-                         ids=["no-overlay", "extra-backend", "extra-backend+redaction"])
+                                       "COLLECTOR_OVERLAY_2": "otel-collector.redact-content.yaml"},
+                                      {"COLLECTOR_OVERLAY": "otel-collector.secure-otlp.yaml",
+                                       "OTLP_BIND_ADDRESS": "0.0.0.0"}],
+                         ids=["no-overlay", "extra-backend", "extra-backend+redaction", "secure-otlp"])
 def test_the_compose_collector_takes_overlays_from_the_env_file_and_they_load(tmp_path, overlays):
     """What Compose would run, resolved by the real Compose from an .env, loaded by the real collector."""
     env_file = tmp_path / ".env"
@@ -646,3 +649,5 @@ def test_the_compose_collector_takes_overlays_from_the_env_file_and_they_load(tm
                            env={**os.environ, **collector.get("environment", {})})
     assert check.returncode == 0, check.stdout + check.stderr
     assert collector["environment"]["EXTRA_OTLP_ENDPOINT"] == "https://otlp.vendor.example"
+    published = {p["target"]: p.get("host_ip") for p in collector["ports"]}
+    assert published[4317] == published[4318] == overlays.get("OTLP_BIND_ADDRESS", "127.0.0.1")
