@@ -16,6 +16,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -31,7 +32,7 @@ from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
 from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: E402
 
 DEPLOY = ROOT / "deploy"
-# The collector's own counters (its Prometheus endpoint names them without _total), and the spans
+# The collector's own counters (prefixes of their _total names), and the spans
 # still waiting in exporter queues (retrying) when the phase is measured.
 COUNTERS = ("otelcol_receiver_refused_spans", "otelcol_exporter_send_failed_spans",
             "otelcol_exporter_enqueue_failed_spans", "otelcol_processor_dropped_spans",
@@ -43,7 +44,8 @@ class Collector:
         self.name, self.health, self.metrics = name, free_port(), free_port()
         environment = {**os.environ, "COLLECTOR_HEALTH_ENDPOINT": f"127.0.0.1:{self.health}",
                        "COLLECTOR_TELEMETRY_HOST": "127.0.0.1", "COLLECTOR_TELEMETRY_PORT": str(self.metrics),
-                       "PROMETHEUS_OTLP_ENDPOINT": "http://127.0.0.1:9/api/v1/otlp", **env}
+                       "PROMETHEUS_OTLP_ENDPOINT": "http://127.0.0.1:9/api/v1/otlp",
+                       "COLLECTOR_QUEUE_DIR": tempfile.mkdtemp(prefix=f"{name}-queue-"), **env}
         self.proc = subprocess.Popen([str(BIN / "otelcol-autogen-tier"), f"--config={DEPLOY / 'otel-collector.yaml'}",
                                       f"--config={DEPLOY / overlay}"], env=environment,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -422,8 +422,12 @@ def pipeline_health() -> dashboard.Dashboard:
                 prom(f"sum by ({by}, exporter) (rate(otelcol_exporter_send_failed_{signal}_total[$__rate_interval]))",
                      "failed {{instance}} {{exporter}}")]
 
+    def born_or_increased(metric: str) -> str:  # a loss counter often first appears above 0
+        return f"(({metric} unless {metric} offset $__range) or increase({metric}[$__range]))"
+
     lost = " or ".join(
-        f'label_replace(sum by (job, instance, exporter) (increase(otelcol_exporter_{kind}_{signal}_total[$__range])), '
+        f"label_replace(sum by (job, instance, exporter) "
+        f"{born_or_increased(f'otelcol_exporter_{kind}_{signal}_total')}, "
         f'"lost", "{signal.replace("_", " ")} {why}", "", "")'
         for signal in ("spans", "metric_points")
         for kind, why in (("send_failed", "failed"), ("enqueue_failed", "queue full")))

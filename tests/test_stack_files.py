@@ -59,7 +59,7 @@ def test_compose_pins_images_binds_loopback_and_keeps_secrets_out():
                                  "otel/opentelemetry-collector-contrib:0.159.0")  # = manifest.tier.yaml
     assert images == {"collector": "otel/opentelemetry-collector-contrib:0.161.0", "tempo": "grafana/tempo:3.0.3",
                       "prometheus": "prom/prometheus:v3.16.0", "grafana": "grafana/grafana:13.2.0",
-                      "alertmanager": "prom/alertmanager:v0.35.0"}
+                      "alertmanager": "prom/alertmanager:v0.35.0", "queue-volumes": "prom/alertmanager:v0.35.0"}
     for name, svc in compose["services"].items():
         for port in svc.get("ports", []):
             otlp = name == "collector" and port.endswith((":4317:4317", ":4318:4318"))
@@ -68,7 +68,17 @@ def test_compose_pins_images_binds_loopback_and_keeps_secrets_out():
     assert grafana["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
     assert grafana["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"
     assert grafana["GF_AUTH_ANONYMOUS_ENABLED"] == "${GRAFANA_ANONYMOUS_VIEWER:-false}"  # off unless .env says so
-    assert set(compose["volumes"]) == {"tempo-data", "prometheus-data", "grafana-data", "alertmanager-data"}
+    assert set(compose["volumes"]) == {"tempo-data", "prometheus-data", "grafana-data", "alertmanager-data",
+                                       "collector-queue", "collector-agent-queue", "gateway-1-queue",
+                                       "gateway-2-queue"}
+    # Every collector keeps its sending queue on its own volume, handed to uid 10001 before it starts.
+    collectors = {"collector", "collector-agent", "gateway-1", "gateway-2"}
+    for name in collectors:
+        service = compose["services"][name]
+        assert f"{name}-queue:/var/lib/otelcol/queue" in service["volumes"], name
+        assert service["depends_on"]["queue-volumes"]["condition"] == "service_completed_successfully", name
+    init = compose["services"]["queue-volumes"]
+    assert {v.split(":")[0] for v in init["volumes"]} == {f"{name}-queue" for name in collectors}
     assert not (ROOT / "deploy" / ".env").exists()
     # .env holds the receivers' secrets: no service loads it whole.
     assert not [name for name, svc in compose["services"].items() if "env_file" in svc]

@@ -30,6 +30,7 @@ class _Service(trace_service_pb2_grpc.TraceServiceServicer):
                 for scope_spans in resource_spans.scope_spans:
                     for span in scope_spans.spans:
                         self.sink.spans.append({"name": span.name, "trace_id": span.trace_id.hex(),
+                                                "span_id": span.span_id.hex(),
                                                 "parent_id": span.parent_span_id.hex(),
                                                 "attributes": _attributes(span.attributes),
                                                 "events": [{"name": e.name, "attributes": _attributes(e.attributes)}

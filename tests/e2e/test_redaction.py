@@ -55,7 +55,8 @@ def _collector_and_app(tmp_path: Path, overlays: list[str], capture: str) -> lis
            "COLLECTOR_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{free_port()}",
            "COLLECTOR_HEALTH_ENDPOINT": f"127.0.0.1:{health_port}", "COLLECTOR_TELEMETRY_HOST": "127.0.0.1",
            "COLLECTOR_TELEMETRY_PORT": str(free_port()), "TEMPO_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{sink.port}",
-           "PROMETHEUS_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}/api/v1/otlp"}
+           "PROMETHEUS_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}/api/v1/otlp",
+           "COLLECTOR_QUEUE_DIR": str(tmp_path / "queue")}
     configs = [f"--config={DEPLOY / name}" for name in ["otel-collector.yaml", *overlays]]
     collector = subprocess.Popen([str(binary("otelcol-autogen")), *configs], env=env,
                                  stdout=open(tmp_path / "collector.log", "w"), stderr=subprocess.STDOUT)

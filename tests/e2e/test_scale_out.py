@@ -85,7 +85,8 @@ class Tier:
         self.telemetry[name] = free_port()
         environment = {**os.environ, "COLLECTOR_HEALTH_ENDPOINT": f"127.0.0.1:{health}",
                        "COLLECTOR_TELEMETRY_HOST": "127.0.0.1", "COLLECTOR_TELEMETRY_PORT": str(self.telemetry[name]),
-                       "PROMETHEUS_OTLP_ENDPOINT": f"{self.prom_url}/api/v1/otlp", **env}
+                       "PROMETHEUS_OTLP_ENDPOINT": f"{self.prom_url}/api/v1/otlp",
+                       "COLLECTOR_QUEUE_DIR": str(self.tmp / f"{name}-queue"), **env}
         self.procs.append(subprocess.Popen(
             [str(binary("otelcol-autogen-tier")), f"--config={DEPLOY / 'otel-collector.yaml'}",
              f"--config={DEPLOY / overlay}"],

@@ -56,7 +56,8 @@ class Secured:
                "COLLECTOR_HEALTH_ENDPOINT": f"127.0.0.1:{self.health_port}",
                "COLLECTOR_TELEMETRY_HOST": "127.0.0.1", "COLLECTOR_TELEMETRY_PORT": str(free_port()),
                "TEMPO_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{self.sink.port}",
-               "PROMETHEUS_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}/api/v1/otlp"}
+               "PROMETHEUS_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}/api/v1/otlp",
+               "COLLECTOR_QUEUE_DIR": str(tmp / "queue")}
         self.log = tmp / "collector.log"
         self.procs = [subprocess.Popen([str(binary("otelcol-autogen")), f"--config={DEPLOY / 'otel-collector.yaml'}",
                                         f"--config={DEPLOY / 'otel-collector.secure-otlp.yaml'}"],

@@ -165,7 +165,8 @@ class Stack:
                "COLLECTOR_HEALTH_ENDPOINT": f"127.0.0.1:{self.health_port}",
                "COLLECTOR_TELEMETRY_HOST": "127.0.0.1", "COLLECTOR_TELEMETRY_PORT": str(self.telemetry_port),
                "TEMPO_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{self.sink.port}",
-               "PROMETHEUS_OTLP_ENDPOINT": f"{self.prom_url}/api/v1/otlp", **self.collector_env}
+               "PROMETHEUS_OTLP_ENDPOINT": f"{self.prom_url}/api/v1/otlp",
+               "COLLECTOR_QUEUE_DIR": str(self.logs / "queue"), **self.collector_env}
         self.procs.append(subprocess.Popen([
             str(binary("otelcol-autogen")), f"--config={DEPLOY / 'otel-collector.yaml'}",
         ], env=env, stdout=open(self.logs / "collector.log", "w"), stderr=subprocess.STDOUT))
@@ -390,7 +391,7 @@ def test_dashboard_promql_queries_show_agent_framework_data(stack, board, title,
 def test_rules_load_healthy_and_a_runaway_run_fires_its_alert(stack):
     groups = get_json(f"{stack.prom_url}/api/v1/rules")["data"]["groups"]
     rules = [r for g in groups for r in g["rules"]]
-    assert len(rules) == 12 + 9  # autogen-alerts.yaml, stack-alerts.yaml
+    assert len(rules) == 12 + 10  # autogen-alerts.yaml, stack-alerts.yaml
     assert all(r["health"] == "ok" for r in rules), [(r["name"], r.get("lastError")) for r in rules]
     runaway = ("import asyncio\n"
                "from autogen_agentchat.agents import AssistantAgent\n"
