@@ -290,3 +290,23 @@ def test_the_examples_run_without_autogens_model_mismatch_warning():
                           env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "Resolved model mismatch" not in done.stderr, done.stderr
+
+
+QUEUE_APP = """
+import autogen_otel
+configured = autogen_otel.configure(service_name="queue-check", set_global=False)
+(processor,) = configured.tracer_provider._active_span_processor._span_processors
+print(processor._batch_processor._max_queue_size)
+configured.shutdown()
+"""
+
+
+@pytest.mark.parametrize("env,expected", [({}, "8192"), ({"OTEL_BSP_MAX_QUEUE_SIZE": "1000"}, "1000")])
+def test_configure_holds_more_spans_while_the_collector_is_away_unless_told_otherwise(env, expected):
+    """The SDK's 2048-span queue is ~20 runs of a chatty team: configure() raises it for agent
+    workloads; the standard variable still wins."""
+    done = subprocess.run([sys.executable, "-c", QUEUE_APP], capture_output=True, text=True, timeout=120, check=False,
+                          env=_env(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9", OTEL_METRICS_EXPORTER="none",
+                                   **env))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [expected]

@@ -80,6 +80,15 @@ def validate_protocol(protocol: str, setting: str = ENV_PROTOCOL) -> str:
     return value
 
 
+# Spans held in memory while the collector is unreachable: the SDK's 2048 is ~20 runs of a chatty
+# team; 8192 (~16 MiB at most) rides out a collector restart. OTEL_BSP_MAX_QUEUE_SIZE wins.
+AGENT_SPAN_QUEUE = 8192
+
+
+def span_queue() -> dict[str, int]:
+    return {} if os.environ.get("OTEL_BSP_MAX_QUEUE_SIZE") else {"max_queue_size": AGENT_SPAN_QUEUE}
+
+
 def configure(*, service_name: str | None = None, endpoint: str | None = None, protocol: str | None = None,
               console: bool | None = None, console_out: TextIO | None = None, set_global: bool = True,
               metric_interval_ms: int = 10000, **instrument_options: Any) -> Configured:
@@ -137,7 +146,8 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
             quiet_retries()
         if "traces" in targets:
             target, proto = targets["traces"]
-            tracer_provider.add_span_processor(BatchSpanProcessor(otlp_exporter("traces", target, proto, from_code)))
+            tracer_provider.add_span_processor(BatchSpanProcessor(otlp_exporter("traces", target, proto, from_code),
+                                                                  **span_queue()))
         if "metrics" in targets:
             target, proto = targets["metrics"]
             readers.append(PeriodicExportingMetricReader(otlp_exporter("metrics", target, proto, from_code),
