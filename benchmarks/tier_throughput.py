@@ -46,10 +46,22 @@ class Collector:
                        "COLLECTOR_TELEMETRY_HOST": "127.0.0.1", "COLLECTOR_TELEMETRY_PORT": str(self.metrics),
                        "PROMETHEUS_OTLP_ENDPOINT": "http://127.0.0.1:9/api/v1/otlp",
                        "COLLECTOR_QUEUE_DIR": tempfile.mkdtemp(prefix=f"{name}-queue-"), **env}
-        self.proc = subprocess.Popen([str(BIN / "otelcol-autogen-tier"), f"--config={DEPLOY / 'otel-collector.yaml'}",
-                                      f"--config={DEPLOY / overlay}"], env=environment,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.command = [str(BIN / "otelcol-autogen-tier"), f"--config={DEPLOY / 'otel-collector.yaml'}",
+                        f"--config={DEPLOY / overlay}"]
+        self.environment = environment
+        self.start()
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.command, env=self.environment, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
         wait_for(f"http://127.0.0.1:{self.health}/")
+
+    def restart(self, how: int = signal.SIGKILL) -> None:
+        """Stopped -- killed (SIGKILL: the OOM killer) or asked to (SIGTERM: an upgrade, a node
+        drain) -- and started again on the same address."""
+        self.proc.send_signal(how)
+        self.proc.wait(timeout=30)
+        self.start()
 
     def peak_rss_kib(self) -> int:
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
@@ -101,7 +113,9 @@ def send(endpoint: str, seconds: float, on_half: threading.Event | None = None) 
     return ended
 
 
-def phase(seconds: float, kill_gateway: bool) -> dict[str, object]:
+def phase(seconds: float, gateway_2: str | None) -> dict[str, object]:
+    """gateway_2, half-way: None, "kill" (gone for good), "restart" (SIGKILL, back at once) or
+    "graceful" (SIGTERM, back once it has stopped)."""
     sinks = [OTLPGrpcSink(), OTLPGrpcSink()]
     gateway_ports = [free_port(), free_port()]
     gateways = [Collector(f"gateway-{i + 1}", "otel-collector.gateway.yaml",
@@ -115,10 +129,15 @@ def phase(seconds: float, kill_gateway: bool) -> dict[str, object]:
                       COLLECTOR_OTLP_HTTP_ENDPOINT=f"127.0.0.1:{free_port()}",
                       GATEWAY_ENDPOINTS=json.dumps([f"127.0.0.1:{p}" for p in gateway_ports]))
     half = threading.Event()
-    if kill_gateway:
+    if gateway_2:
         def kill() -> None:
             half.wait()
-            gateways[1].proc.send_signal(signal.SIGKILL)
+            if gateway_2 == "restart":
+                gateways[1].restart()
+            elif gateway_2 == "graceful":
+                gateways[1].restart(signal.SIGTERM)
+            else:
+                gateways[1].proc.send_signal(signal.SIGKILL)
 
         threading.Thread(target=kill, daemon=True).start()
     started = time.monotonic()
@@ -147,9 +166,11 @@ def main() -> int:
     args = parser.parse_args()
     lines = [f"Scale-out tier: 1 agent + 2 gateways (otelcol-autogen-tier, deploy/ files, every run kept), "
              f"one sender process, {args.seconds:g} s per phase.", ""]
-    for name, kill in (("steady", False), ("gateway 2 killed half-way", True)):
+    for name, gateway_2 in (("steady", None), ("gateway 2 killed half-way", "kill"),
+                            ("gateway 2 killed and restarted half-way (SIGKILL)", "restart"),
+                            ("gateway 2 restarted half-way (SIGTERM)", "graceful")):
         lines.append(f"## {name}")
-        lines.extend(f"- {key}: {value}" for key, value in phase(args.seconds, kill).items())
+        lines.extend(f"- {key}: {value}" for key, value in phase(args.seconds, gateway_2).items())
         lines.append("")
     text = "\n".join(lines)
     print(text)
