@@ -129,3 +129,51 @@ def test_bad_price_source_names_the_setting():
         in settings.problems[0]
     with pytest.raises(ConfigError, match="price_source='x' is not valid"):
         load_settings({}, price_source="x")
+
+
+KEPT = """
+import sys
+from autogen_otel.core.pricing import PriceTable
+table = PriceTable.default()
+print(table.cost("gpt-4o-mini-2024-07-18", 2000, 500, 100), table.cost("no-such-model-x", 10, 10))
+print("genai-prices loaded:", "genai_prices" in sys.modules)
+print(table.cost("gemini-2.5-pro", 300_000, 1000))  # tiered by prompt size: the library prices it
+print("genai-prices loaded:", "genai_prices" in sys.modules)
+"""
+
+
+def test_prices_looked_up_once_are_answered_next_time_without_loading_genai_prices(tmp_path):
+    """genai-prices costs ~0.2 s and ~28 MiB to load: a flat price (or a miss) looked up by one
+    process is kept on disk, per genai-prices version and day, so the next answers it without the
+    library; a tiered price still goes through it, and every figure is the same."""
+    import subprocess
+    import sys
+
+    def run() -> list[str]:
+        env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("AUTOGEN_OTEL_")}
+        done = subprocess.run([sys.executable, "-c", KEPT], capture_output=True, text=True, timeout=120, check=False,
+                              env={**env, "AUTOGEN_OTEL_CACHE_DIR": str(tmp_path), "PYTHONWARNINGS": "ignore"})
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+
+    first, second = run(), run()
+    assert first[1] == first[3] == "genai-prices loaded: True"
+    assert second[1] == "genai-prices loaded: False" and second[3] == "genai-prices loaded: True"
+    assert first[0] == second[0] and first[2] == second[2]
+    assert first[0].split()[1] == "None" and float(first[0].split()[0]) > 0
+    (kept,) = tmp_path.glob("genai-prices-*.json")
+    assert set(json.loads(kept.read_text())) == {"gpt-4o-mini-2024-07-18", "no-such-model-x"}  # not the tiered one
+
+
+def test_an_unwritable_cache_only_costs_the_next_process(tmp_path):
+    """Prices are still right; the next process simply loads genai-prices again."""
+    import subprocess
+    import sys
+
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    done = subprocess.run([sys.executable, "-c", KEPT], capture_output=True, text=True, timeout=120, check=False,
+                          env={**__import__("os").environ, "AUTOGEN_OTEL_CACHE_DIR": str(blocked / "sub")})
+    assert done.returncode == 0, done.stderr
+    assert [line for line in done.stderr.splitlines() if "no price for model" not in line] == []  # nothing else said
+    assert done.stdout.splitlines()[1] == "genai-prices loaded: True"

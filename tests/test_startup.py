@@ -23,6 +23,10 @@ for each in instrumentors:
 heavy = [m for m in ("autogen_agentchat", "autogen_core", "autogen", "agent_framework", "openai", "genai_prices")
          if m in sys.modules]
 print("imported by instrumenting:", heavy)
+families = ("autogen_otel.agentchat.", "autogen_otel.ag2.", "autogen_otel.maf.")
+ours = sorted(m for m in sys.modules if m.startswith(families)
+              or m in ("autogen_otel.core.telemetry", "autogen_otel.core.pricing"))
+print("of ours, imported by instrumenting:", ours)
 MODE
 def wrapped(cls, name):
     return hasattr(cls.__dict__[name], "__wrapped__")
@@ -45,6 +49,7 @@ def _run(mode: str) -> str:
 def test_instrumenting_imports_no_framework_and_patches_on_import():
     out = _run("")
     assert "imported by instrumenting: []" in out
+    assert "of ours, imported by instrumenting: []" in out  # patch modules and telemetry wait too
     assert "teams patched: True" in out and "ag2 patched: True" in out and "maf patched: True" in out
 
 

@@ -11,7 +11,7 @@ import sys
 import time
 
 from .core.config import ConfigError
-from .core.families import importable
+from .core.importing import importable
 from .core.pricing import PriceFileError, PriceTable
 
 

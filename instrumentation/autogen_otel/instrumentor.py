@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Collection
-from typing import Any
+import threading
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.instrumentation.dependencies import DependencyConflict, get_dependency_conflicts
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
-from opentelemetry.metrics import get_meter
-from opentelemetry.trace import get_tracer
 
-from .core.config import load_settings
+from .core.config import Settings, load_settings
 from .core.failopen import safely
-from .core.families import importable
-from .core.pricing import PriceTable
-from .core.telemetry import Telemetry
+from .core.importing import OnImport, PatchEntry, importable, load
 from .package import _instruments_ag2, _instruments_agentchat, _instruments_maf
 from .version import __version__
+
+if TYPE_CHECKING:
+    from .core.telemetry import Telemetry
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +36,6 @@ _STANDARD = ("tracer_provider", "meter_provider", "logger_provider", "event_logg
              "raise_exception_on_conflict")
 # opentelemetry_instrumentor entry points of this distribution, for hints on a misspelled one.
 ENTRY_POINTS = ("autogen_agentchat", "autogen", "agent_framework")
-
-PatchTable = list[tuple[str, Callable[[Telemetry], Any]]]
-
 
 def check_keywords(caller: str, given: Collection[str], accepted: Collection[str]) -> None:
     """A misspelled keyword is an error naming the accepted ones, not a setting silently ignored."""
@@ -80,16 +77,47 @@ def _warn_misspelled_disabled() -> None:
                        "ours are %s", ", ".join(hints), ", ".join(ENTRY_POINTS))
 
 
+class _OnFirstUse:
+    """The family's telemetry (tracer, meter, prices, metric instruments), built by the first patch
+    the app's imports trigger: an app that imports none of the family's modules never loads it."""
+
+    def __init__(self, owner: _FamilyInstrumentor, settings: Settings, providers: dict[str, Any]) -> None:
+        self._owner, self._settings, self._providers = owner, settings, providers
+        self._lock = threading.Lock()
+
+    def get(self) -> Telemetry:
+        with self._lock:
+            if self._owner._telemetry is None:
+                self._owner._telemetry = self._build()
+            return self._owner._telemetry
+
+    def _build(self) -> Telemetry:
+        from opentelemetry.metrics import get_meter
+        from opentelemetry.trace import get_tracer
+
+        from .core.pricing import PriceTable
+        from .core.telemetry import Telemetry
+
+        scope, settings = self._owner._scope, self._settings
+        tracer = get_tracer(scope, __version__, self._providers.get("tracer_provider"), schema_url=SCHEMA_URL)
+        meter = get_meter(scope, __version__, self._providers.get("meter_provider"), schema_url=SCHEMA_URL)
+        prices = PriceTable.default(settings.prices_file, source=settings.price_source)
+        return Telemetry(tracer, meter, settings, prices)
+
+
 class _FamilyInstrumentor(BaseInstrumentor):  # type: ignore[misc]
-    """What both families share; subclasses name their module, scope and patch table."""
+    """What the families share; subclasses name their module, scope and patch table."""
 
     _module = ""  # the framework's import name; nothing is patched when it is absent
+    _package = ""  # ours for it, holding PATCHES
     _scope = __name__
     _telemetry: Telemetry | None = None
     _applied: list[Any]
 
-    def _patches(self, telemetry: Telemetry) -> PatchTable:
-        raise NotImplementedError
+    def _patches(self) -> list[PatchEntry]:
+        import importlib
+
+        return list(importlib.import_module(self._package).PATCHES)
 
     def instrument(self, **kwargs: Any) -> Any:
         """Instrument this family where it is installed; absent, say nothing above debug level.
@@ -115,18 +143,16 @@ class _FamilyInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         if not importable(self._module) or self._check_dependency_conflicts() is not None:
             logger.debug("autogen-otel: no supported %s installed; nothing to instrument", self._module)
             return
-        settings = load_settings(**{k: kwargs.get(k) for k in _SETTINGS})
-        tracer = get_tracer(self._scope, __version__, kwargs.get("tracer_provider"), schema_url=SCHEMA_URL)
-        meter = get_meter(self._scope, __version__, kwargs.get("meter_provider"), schema_url=SCHEMA_URL)
-        prices = PriceTable.default(settings.prices_file, source=settings.price_source)
-        telemetry = Telemetry(tracer, meter, settings, prices)
-        self._telemetry = telemetry
-        for name, factory in self._patches(telemetry):
-            patch = safely(f"instrumenting {name}", factory, telemetry)
-            if patch is not None:
-                # Kept even if apply() failed half-way, so uninstrument() removes what it did patch.
-                self._applied.append(patch)
-                safely(f"instrumenting {name}", patch.apply)
+        settings = load_settings(**{k: kwargs.get(k) for k in _SETTINGS})  # a bad setting raises now
+        telemetry = _OnFirstUse(self, settings, {k: kwargs.get(k) for k in ("tracer_provider", "meter_provider")})
+        for name, module, target in self._patches():
+            def build(_module: Any, target: str = target) -> Any:
+                return load(target, self._package)(telemetry.get())
+
+            patch = OnImport(module, build, f"instrumenting {name}")
+            # Kept even if apply() failed half-way, so uninstrument() removes what it did patch.
+            self._applied.append(patch)
+            safely(f"instrumenting {name}", patch.apply)
 
     def _uninstrument(self, **kwargs: Any) -> None:
         for patch in reversed(getattr(self, "_applied", [])):
@@ -149,15 +175,11 @@ class AutoGenInstrumentor(_FamilyInstrumentor):
     """
 
     _module = "autogen_agentchat"
+    _package = "autogen_otel.agentchat"
     _scope = "autogen_otel.instrumentor"
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return _instruments_agentchat
-
-    def _patches(self, telemetry: Telemetry) -> PatchTable:
-        from .agentchat import agentchat_patches
-
-        return agentchat_patches(telemetry)
 
 
 class AG2Instrumentor(_FamilyInstrumentor):
@@ -167,6 +189,7 @@ class AG2Instrumentor(_FamilyInstrumentor):
     """
 
     _module = "autogen"
+    _package = "autogen_otel.ag2"
     _scope = "autogen_otel.ag2"
 
     def instrumentation_dependencies(self) -> Collection[str]:
@@ -177,10 +200,6 @@ class AG2Instrumentor(_FamilyInstrumentor):
         # (with `autogen` a thin alias): either one will do.
         return get_dependency_conflicts([], _instruments_ag2)
 
-    def _patches(self, telemetry: Telemetry) -> PatchTable:
-        from .ag2 import ag2_patches
-
-        return ag2_patches(telemetry)
 
 
 class AgentFrameworkInstrumentor(_FamilyInstrumentor):
@@ -191,12 +210,9 @@ class AgentFrameworkInstrumentor(_FamilyInstrumentor):
     """
 
     _module = "agent_framework"
+    _package = "autogen_otel.maf"
     _scope = "autogen_otel.agent_framework"
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return _instruments_maf
 
-    def _patches(self, telemetry: Telemetry) -> PatchTable:
-        from .maf import maf_patches
-
-        return maf_patches(telemetry)

@@ -3,31 +3,18 @@ its gRPC worker runtime) and its budget stop, on the shared core."""
 
 from __future__ import annotations
 
-from typing import Any
+from ..core.importing import PatchEntry
 
-from ..core.families import deferred
-from ..core.telemetry import Telemetry
-
-
-def agentchat_patches(telemetry: Telemetry) -> list[tuple[str, Any]]:
-    """Each patch is built when the app imports what it patches (autogen_core for the runtime,
-    models and tools -- Core-only apps of the gRPC runtime use no AgentChat --, autogen_agentchat
-    for teams and agents, openai for response ids), so an app that imports none pays nothing."""
-    from .agents import AgentPatch
-    from .distributed import GrpcRuntimePatch
-    from .models import ModelPatch
-    from .openai_sdk import OpenAIResponsePatch
-    from .runtime import RuntimePatch
-    from .teams import TeamPatch
-    from .tools import ToolPatch
-
-    return [
-        ("runtime", deferred("autogen_core", RuntimePatch, "instrumenting runtime")),
-        ("distributed runtime", GrpcRuntimePatch),  # its own import hook (autogen_ext's gRPC runtime)
-        ("teams", deferred("autogen_agentchat", TeamPatch, "instrumenting teams")),
-        ("agents", deferred("autogen_agentchat", AgentPatch, "instrumenting agents")),
-        ("model clients", deferred("autogen_core", ModelPatch, "instrumenting model clients")),
-        ("tools", deferred("autogen_core", ToolPatch, "instrumenting tools")),
-        # openai.resources.chat loads only when a client first makes a chat call (~0.3 s to import).
-        ("openai responses", deferred("openai.resources.chat", OpenAIResponsePatch, "instrumenting openai responses")),
-    ]
+# Each patch is built when the app imports what it patches (autogen_core for the runtime, models
+# and tools -- Core-only apps of the gRPC runtime use no AgentChat --, autogen_agentchat for teams
+# and agents, openai for response ids); our modules for them are imported only then.
+PATCHES: list[PatchEntry] = [
+    ("runtime", "autogen_core", ".runtime:RuntimePatch"),
+    ("distributed runtime", "autogen_ext.runtimes.grpc._worker_runtime", ".distributed:grpc_runtime_patch"),
+    ("teams", "autogen_agentchat", ".teams:TeamPatch"),
+    ("agents", "autogen_agentchat", ".agents:AgentPatch"),
+    ("model clients", "autogen_core", ".models:ModelPatch"),
+    ("tools", "autogen_core", ".tools:ToolPatch"),
+    # openai.resources.chat loads only when a client first makes a chat call (~0.3 s to import).
+    ("openai responses", "openai.resources.chat", ".openai_sdk:OpenAIResponsePatch"),
+]

@@ -32,7 +32,7 @@ from opentelemetry.trace import SpanKind
 from ..core import content
 from ..core import semconv as sc
 from ..core.failopen import safely
-from ..core.families import AttributePatch, OnImport, PatchGroup
+from ..core.families import AttributePatch, PatchGroup
 from ..core.hooks import SpanHooks
 from ..core.scopes import Scope
 from ..core.telemetry import Telemetry
@@ -138,16 +138,14 @@ async def _send_with_context(wrapped: Any, instance: Any, args: tuple[Any, ...],
     return await wrapped(*args, **kwargs)
 
 
-class GrpcRuntimePatch(OnImport):
-    def __init__(self, telemetry: Telemetry) -> None:
-        wrappers = {
-            "send_message": coroutine_wrapper(MessageHooks(telemetry, "send")),
-            "publish_message": coroutine_wrapper(MessageHooks(telemetry, "publish")),
-            "_send_message": _send_with_context,
-        }
+def grpc_runtime_patch(telemetry: Telemetry) -> PatchGroup:
+    """Built once the app has imported WORKER_MODULE (the patch table waits for it)."""
+    import importlib
 
-        def build(module: Any) -> PatchGroup:
-            runtime = module.GrpcWorkerAgentRuntime
-            return PatchGroup([AttributePatch(runtime, name, wrapper) for name, wrapper in wrappers.items()])
-
-        super().__init__(WORKER_MODULE, build, "instrumenting the gRPC worker runtime")
+    wrappers = {
+        "send_message": coroutine_wrapper(MessageHooks(telemetry, "send")),
+        "publish_message": coroutine_wrapper(MessageHooks(telemetry, "publish")),
+        "_send_message": _send_with_context,
+    }
+    runtime = importlib.import_module(WORKER_MODULE).GrpcWorkerAgentRuntime
+    return PatchGroup([AttributePatch(runtime, name, wrapper) for name, wrapper in wrappers.items()])

@@ -9,7 +9,6 @@ are created, through an ``__init_subclass__`` hook on the base.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -17,7 +16,10 @@ from typing import Any
 import wrapt
 
 from .failopen import safely
+from .importing import OnImport
 from .wrappers import transparent_to_warnings
+
+__all__ = ["AttributePatch", "FamilyPatch", "OnImport", "PatchGroup", "unwrap"]
 
 logger = logging.getLogger(__name__)
 
@@ -143,48 +145,3 @@ class PatchGroup:
     def remove(self) -> None:
         for patch in reversed(self.patches):
             patch.remove()
-
-
-def importable(module: str) -> bool:
-    """Whether ``module`` is installed, without importing it."""
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-class OnImport:
-    """A patch built and applied when the app imports ``module`` (at once if it already has), so an
-    app that never imports a framework never pays for importing it; removed like any other."""
-
-    def __init__(self, module: str, build: Callable[[Any], Any], site: str) -> None:
-        self.module, self.build, self.site = module, build, site
-        self._active = False
-        self._patch: Any = None
-
-    def apply(self) -> None:
-        self._active = True
-        # Runs at once if the module is already imported, else when it is.
-        wrapt.register_post_import_hook(self._on_import, self.module)
-
-    def _on_import(self, module: Any) -> None:
-        safely(self.site, self._build_and_apply, module)
-
-    def _build_and_apply(self, module: Any) -> None:
-        if not self._active or self._patch is not None:
-            return
-        patch = self.build(module)
-        self._patch = patch
-        patch.apply()
-
-    def remove(self) -> None:
-        self._active = False
-        if self._patch is not None:
-            self._patch.remove()
-            self._patch = None
-
-
-def deferred(module: str, factory: Callable[[Any], Any], site: str) -> Callable[[Any], OnImport]:
-    """A patch-table entry whose patch is built (importing its framework) only when the app
-    imports ``module``: instrumenting costs nothing for a framework the app does not use."""
-    return lambda telemetry: OnImport(module, lambda _module: factory(telemetry), site)
