@@ -201,7 +201,6 @@ class AG2Instrumentor(_FamilyInstrumentor):
         return get_dependency_conflicts([], _instruments_ag2)
 
 
-
 class AgentFrameworkInstrumentor(_FamilyInstrumentor):
     """Traces Microsoft Agent Framework (``agent_framework``): agent runs, model calls of any chat
     client, function tools and workflow runs (``WorkflowBuilder`` and the orchestration builders),

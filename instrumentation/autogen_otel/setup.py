@@ -86,7 +86,7 @@ AGENT_SPAN_QUEUE = 8192
 
 
 def span_queue() -> dict[str, int]:
-    return {} if os.environ.get("OTEL_BSP_MAX_QUEUE_SIZE") else {"max_queue_size": AGENT_SPAN_QUEUE}
+    return {} if env("OTEL_BSP_MAX_QUEUE_SIZE") else {"max_queue_size": AGENT_SPAN_QUEUE}
 
 
 def configure(*, service_name: str | None = None, endpoint: str | None = None, protocol: str | None = None,

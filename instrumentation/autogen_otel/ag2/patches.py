@@ -11,7 +11,7 @@ from ..core.wrappers import coroutine_wrapper, function_wrapper
 from .state import AgentScopes
 
 
-def _conversations(telemetry: Telemetry, scopes: AgentScopes) -> PatchGroup:
+def conversations(telemetry: Telemetry) -> PatchGroup:
     import autogen
     from autogen.agentchat import chat as chat_module
     from autogen.agentchat.conversable_agent import ConversableAgent
@@ -30,7 +30,7 @@ def _conversations(telemetry: Telemetry, scopes: AgentScopes) -> PatchGroup:
     for owner in {id(m): m for m in (chat_module, autogen.agentchat, autogen)}.values():
         patches.append(AttributePatch(owner, "initiate_chats", function_wrapper(queue)))
         patches.append(AttributePatch(owner, "a_initiate_chats", coroutine_wrapper(queue)))
-    patches.append(FamilyPatch(GroupChat, selection_wrappers(telemetry, scopes)))
+    patches.append(FamilyPatch(GroupChat, selection_wrappers(telemetry, _scopes(telemetry))))
     try:
         from autogen.events.agent_events import TerminationEvent
     except ImportError:
@@ -40,12 +40,12 @@ def _conversations(telemetry: Telemetry, scopes: AgentScopes) -> PatchGroup:
     return PatchGroup(patches)
 
 
-def _agents(telemetry: Telemetry, scopes: AgentScopes) -> FamilyPatch:
+def agents(telemetry: Telemetry) -> FamilyPatch:
     from autogen.agentchat.conversable_agent import ConversableAgent
 
     from .agents import HumanInputHooks, ReplyHooks
 
-    replies, human = ReplyHooks(telemetry, scopes), HumanInputHooks(telemetry)
+    replies, human = ReplyHooks(telemetry, _scopes(telemetry)), HumanInputHooks(telemetry)
     return FamilyPatch(ConversableAgent, {
         "generate_reply": function_wrapper(replies),
         "a_generate_reply": coroutine_wrapper(replies),
@@ -54,13 +54,13 @@ def _agents(telemetry: Telemetry, scopes: AgentScopes) -> FamilyPatch:
     })
 
 
-def _models(telemetry: Telemetry, scopes: AgentScopes) -> PatchGroup:
+def models(telemetry: Telemetry) -> PatchGroup:
     from autogen.oai.client import OpenAIClient, OpenAIWrapper
 
     from .models import AG2ChatHooks, client_attempt_wrapper
 
     return PatchGroup([
-        FamilyPatch(OpenAIWrapper, {"create": function_wrapper(AG2ChatHooks(telemetry, scopes))}),
+        FamilyPatch(OpenAIWrapper, {"create": function_wrapper(AG2ChatHooks(telemetry, _scopes(telemetry)))}),
         FamilyPatch(OpenAIClient, {"create": client_attempt_wrapper(telemetry)}),
     ])
 
@@ -98,16 +98,4 @@ def native_tracing(telemetry: Telemetry) -> Any:
     from .native import NativeTracingPatch
 
     return NativeTracingPatch()
-
-
-def conversations(telemetry: Telemetry) -> PatchGroup:
-    return _conversations(telemetry, _scopes(telemetry))
-
-
-def agents(telemetry: Telemetry) -> FamilyPatch:
-    return _agents(telemetry, _scopes(telemetry))
-
-
-def models(telemetry: Telemetry) -> PatchGroup:
-    return _models(telemetry, _scopes(telemetry))
 

@@ -16,10 +16,7 @@ from typing import Any
 import wrapt
 
 from .failopen import safely
-from .importing import OnImport
 from .wrappers import transparent_to_warnings
-
-__all__ = ["AttributePatch", "FamilyPatch", "OnImport", "PatchGroup", "unwrap"]
 
 logger = logging.getLogger(__name__)
 
