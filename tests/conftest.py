@@ -3,6 +3,10 @@ scripted OpenAI-compatible server the real OpenAI client talks to over HTTP."""
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +19,11 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+# The suite keeps genai-prices' digest in a directory of its own, not in the user's cache.
+if "AUTOGEN_OTEL_CACHE_DIR" not in os.environ:
+    os.environ["AUTOGEN_OTEL_CACHE_DIR"] = tempfile.mkdtemp(prefix="autogen-otel-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["AUTOGEN_OTEL_CACHE_DIR"], True)
 
 # One global provider for the session (the global can be set only once). AutoGen's own
 # tracing uses the global provider, so tests see what it would emit too.

@@ -1,4 +1,4 @@
-"""``autogen-otel`` command line: ``demo`` and ``check-prices``."""
+"""``autogen-otel`` command line: ``demo``, ``check-prices`` and ``prepare-prices``."""
 
 from __future__ import annotations
 
@@ -93,6 +93,31 @@ def check_prices(args: argparse.Namespace) -> int:
     return 0
 
 
+def prepare_prices(args: argparse.Namespace) -> int:
+    from .core.price_catalogue import GenAIPrices
+
+    catalogue = GenAIPrices.load()
+    if catalogue is None:
+        print("error: genai-prices is not installed: costs come from the bundled table, nothing to prepare",
+              file=sys.stderr)
+        return 2
+    if catalogue.digest_file is None:
+        print("error: AUTOGEN_OTEL_CACHE_DIR is empty, so there is nowhere to keep the prices; set it to a "
+              "directory the app can read", file=sys.stderr)
+        return 2
+    digest = catalogue.prepare()
+    if catalogue.write_error is not None:
+        print(f"error: cannot write {catalogue.digest_file}: {catalogue.write_error}", file=sys.stderr)
+        return 2
+    if digest is None:
+        print(f"ok: genai-prices {catalogue.version} cannot be digested faithfully; each process will load it "
+              f"(noted in {catalogue.digest_file})")
+        return 0
+    print(f"ok: prices of genai-prices {catalogue.version} ({digest.models} models) kept in "
+          f"{catalogue.digest_file}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from .version import __version__
 
@@ -113,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     prices_cmd = commands.add_parser("check-prices", help="validate a file for AUTOGEN_OTEL_PRICES_FILE")
     prices_cmd.add_argument("file")
     prices_cmd.set_defaults(func=check_prices)
+    prepare_cmd = commands.add_parser(
+        "prepare-prices", help="derive genai-prices' digest into AUTOGEN_OTEL_CACHE_DIR now (e.g. in an image "
+                               "build), so no process of the app loads genai-prices for a flat price")
+    prepare_cmd.set_defaults(func=prepare_prices)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

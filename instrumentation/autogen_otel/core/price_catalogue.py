@@ -3,8 +3,9 @@
 
 It never fetches anything: genai-prices only updates over the network when an ``UpdatePrices``
 task is started, which we never do (a user may start one themselves). A model with flat prices
-becomes a ``ModelPrice`` once and costs plain arithmetic afterwards; tiered prices (e.g. Gemini's
-long-context rate) go through genai-prices' own calculation for each call.
+becomes a ``ModelPrice`` once and costs plain arithmetic afterwards, usually answered from a kept
+digest of the library's data without loading it; tiered prices (e.g. Gemini's long-context rate)
+go through genai-prices' own calculation for each call.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from .price_digest import FORMAT, LIBRARY, Digest, DigestError, build, disagreements
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +43,9 @@ class ModelPrice:
         return ((input_tokens - cached) * self.input + cached * cached_rate + output_tokens * self.output) / 1e6
 
 
-
-
 class TieredPrice:
-    """A genai-prices model whose rate depends on the request's size: priced per call."""
+    """A genai-prices model whose rate depends on the request (its size, its time of day): the
+    library prices each call."""
 
     def __init__(self, provider: Any, model: Any) -> None:
         self._provider, self._model = provider, model
@@ -57,7 +60,7 @@ class TieredPrice:
 
 
 def cache_dir() -> Path | None:
-    """Where looked-up prices are kept between processes: AUTOGEN_OTEL_CACHE_DIR (empty: nowhere),
+    """Where the genai-prices digest is kept between processes: AUTOGEN_OTEL_CACHE_DIR (empty: nowhere),
     else $XDG_CACHE_HOME/autogen-otel, else ~/.cache/autogen-otel."""
     configured = os.environ.get("AUTOGEN_OTEL_CACHE_DIR")
     if configured is not None:
@@ -67,19 +70,27 @@ def cache_dir() -> Path | None:
 
 
 class GenAIPrices:
-    """Model name -> price from genai-prices, memoised (a miss is remembered too).
+    """Model name -> price from genai-prices, memoised for the day (a miss too).
 
-    Loading genai-prices costs ~0.2 s and ~28 MiB, so flat prices (and misses) once looked up are
-    also kept on disk, per genai-prices version and day (its prices carry dates): the next process
-    answers them without loading the library at all. Tiered prices always go through it."""
+    Loading genai-prices costs ~65 ms and ~5 MiB in an app that already holds pydantic (~0.2 s and
+    ~28 MiB otherwise), so the first process to need a price derives a digest of its data
+    (``price_digest``), checks it against the library's own answers and keeps it in the cache
+    directory for that genai-prices version: later processes answer every flat price from the digest
+    (~2 ms, ~0.5 MiB) without loading the library. Prices the digest cannot express (tiered, time of
+    day) and a snapshot the user installed (genai-prices' ``UpdatePrices``) go through the library."""
 
-    def __init__(self, version: str, memo_file: Path | None) -> None:
+    def __init__(self, version: str, digest_file: Path | None) -> None:
         self.version = version
+        self.digest_file = digest_file
         self._memo: dict[str, Any] = {}
+        self._day = ""
         self._lock = threading.Lock()
+        self._digest_lock = threading.Lock()
         self._snapshot: Any = None
-        self._file = memo_file
-        self._known: dict[str, Any] = self._read()
+        self._digest: Digest | None = None
+        self._digest_known = False
+        self._unusable = False  # a digest of this version was found to disagree: do not derive it again
+        self.write_error: OSError | None = None
 
     @classmethod
     def load(cls) -> GenAIPrices | None:
@@ -91,56 +102,90 @@ class GenAIPrices:
             return None
         version = importlib.metadata.version("genai-prices")
         directory = cache_dir()
-        day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-        return cls(version, directory / f"genai-prices-{version}-{day}.json" if directory else None)
-
-    def _read(self) -> dict[str, Any]:
-        if self._file is None:
-            return {}
-        try:
-            data = json.loads(self._file.read_text(encoding="utf-8"))
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
-
-    def _remember(self, model: str, price: Any) -> None:
-        """Persist a flat price or a miss (fail-open: an unwritable cache only costs the next process)."""
-        if self._file is None or isinstance(price, TieredPrice):
-            return
-        entry = None if price is None else [price.input, price.output, price.cached_input]
-        with self._lock:
-            self._known[model] = entry
-            known = dict(self._known)
-        try:
-            self._file.parent.mkdir(parents=True, exist_ok=True)
-            partial = self._file.with_name(f"{self._file.name}.{os.getpid()}.tmp")
-            partial.write_text(json.dumps(known, sort_keys=True), encoding="utf-8")
-            partial.replace(self._file)
-        except OSError as exc:
-            logger.debug("autogen-otel: cannot keep looked-up prices in %s: %s", self._file, exc)
+        return cls(version, directory / f"genai-prices-{version}.json" if directory else None)
 
     def lookup(self, model: str) -> Any:
+        today = datetime.now(timezone.utc).date()
         with self._lock:
+            if self._day != today.isoformat():  # prices carry start dates: answers hold for a day
+                self._memo.clear()
+                self._day = today.isoformat()
             if model in self._memo:
                 return self._memo[model]
-            known = self._known.get(model, "unknown")
-        if known != "unknown":
-            price = None if known is None else ModelPrice(*known)
-        else:
-            price = self._resolve(model)
-            self._remember(model, price)
+        price = self._answer(model, today)
         with self._lock:
             self._memo[model] = price
         return price
 
-    def _resolve(self, model: str) -> Any:
+    def _answer(self, model: str, today: date) -> Any:
+        digest = None if _user_snapshot() else self.digest()
+        if digest is not None:
+            found = digest.find(model, today)
+            if found is None:
+                return None
+            if found != LIBRARY:
+                return ModelPrice(*found)
+        return self._resolve(model)
+
+    def digest(self) -> Digest | None:
+        """The kept digest, derived (and kept) on first use; None when there is nowhere to keep one
+        or the library's answers disagree with it."""
+        with self._digest_lock:
+            if not self._digest_known:
+                self._digest = self._read()
+                if self._digest is None and self.digest_file is not None and not self._unusable:
+                    self._digest = self.prepare()
+                self._digest_known = True
+            return self._digest
+
+    def _read(self) -> Digest | None:
+        if self.digest_file is None:
+            return None
+        try:
+            data = json.loads(self.digest_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if isinstance(data, dict) and data.get("genai_prices") == self.version and data.get("unusable"):
+            self._unusable = True
+        return Digest.parse(data, self.version)
+
+    def prepare(self) -> Digest | None:
+        """Derive the digest from the library, check it, keep it (fail-open: an unwritable cache
+        directory only costs the next process the library again)."""
+        snapshot = self._library()()
+        data: dict[str, Any]
+        try:
+            data = build(snapshot, self.version)
+            digest: Digest | None = Digest(data)
+            wrong = disagreements(digest, snapshot, datetime.now(timezone.utc).date())  # type: ignore[arg-type]
+        except DigestError as exc:
+            wrong = [str(exc)]
+        if wrong:
+            logger.debug("autogen-otel: genai-prices %s is priced through the library (the digest differs on %s)",
+                         self.version, ", ".join(wrong))
+            digest, data = None, {"format": FORMAT, "genai_prices": self.version, "unusable": wrong}
+        if self.digest_file is not None:
+            try:
+                self.digest_file.parent.mkdir(parents=True, exist_ok=True)
+                partial = self.digest_file.with_name(f"{self.digest_file.name}.{os.getpid()}.tmp")
+                partial.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+                partial.replace(self.digest_file)
+            except OSError as exc:
+                logger.debug("autogen-otel: cannot keep the genai-prices digest in %s: %s", self.digest_file, exc)
+                self.write_error = exc
+        return digest
+
+    def _library(self) -> Any:
         with self._lock:
             if self._snapshot is None:
                 from genai_prices.data_snapshot import get_snapshot
 
                 self._snapshot = get_snapshot
+        return self._snapshot
+
+    def _resolve(self, model: str) -> Any:
         try:
-            provider, info = self._snapshot().find_provider_model(model, None, None, None)
+            provider, info = self._library()().find_provider_model(model, None, None, None)
             prices = info.get_prices(datetime.now(timezone.utc))
         except LookupError:
             return None
@@ -149,3 +194,9 @@ class GenAIPrices:
             return ModelPrice(float(rates[0]), float(rates[1] or 0),
                               None if rates[2] is None else float(rates[2]))
         return TieredPrice(provider, info)
+
+
+def _user_snapshot() -> bool:
+    """Whether the app installed its own genai-prices snapshot (its network updater, or by hand)."""
+    module = sys.modules.get("genai_prices.data_snapshot")
+    return module is not None and getattr(module, "_custom_snapshot", None) is not None
