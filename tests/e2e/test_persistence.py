@@ -20,7 +20,17 @@ from pathlib import Path
 import pytest
 
 from .otlp_grpc_sink import OTLPGrpcSink
-from .test_stack import DEPLOY, binary, free_port, get_json, prometheus_config, stop_all, wait_for, wait_until
+from .test_stack import (
+    DEPLOY,
+    binary,
+    collector_env,
+    free_port,
+    get_json,
+    prometheus_config,
+    stop_all,
+    wait_for,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 SERVICE = "e2e-persistence-app"
@@ -61,7 +71,7 @@ asyncio.run(main())
 class Pipeline:
     """Collector -> trace sink + Prometheus, each stoppable and restartable on the same address."""
 
-    def __init__(self, tmp: Path, **collector_env: str) -> None:
+    def __init__(self, tmp: Path, **extra_env: str) -> None:
         self.tmp = tmp
         self.sink = OTLPGrpcSink()
         self.prom_port, self.http_port, self.health_port, self.telemetry_port = (
@@ -69,14 +79,9 @@ class Pipeline:
         self.prom_url = f"http://127.0.0.1:{self.prom_port}"
         self.config = prometheus_config(tmp / "prometheus.yaml", {
             "prometheus": f"127.0.0.1:{self.prom_port}", "otel-collector": f"127.0.0.1:{self.telemetry_port}"})
-        self.collector_env = {**os.environ, "COLLECTOR_OTLP_HTTP_ENDPOINT": f"127.0.0.1:{self.http_port}",
-                              "COLLECTOR_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{free_port()}",
-                              "COLLECTOR_HEALTH_ENDPOINT": f"127.0.0.1:{self.health_port}",
-                              "COLLECTOR_TELEMETRY_HOST": "127.0.0.1",
-                              "COLLECTOR_TELEMETRY_PORT": str(self.telemetry_port),
-                              "TEMPO_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{self.sink.port}",
-                              "PROMETHEUS_OTLP_ENDPOINT": f"{self.prom_url}/api/v1/otlp",
-                              "COLLECTOR_QUEUE_DIR": str(tmp / "queue"), **collector_env}
+        self.collector_env = collector_env(tmp / "queue", self.sink.port, f"{self.prom_url}/api/v1/otlp",
+                                           http=self.http_port, health=self.health_port,
+                                           telemetry=self.telemetry_port, **extra_env)
         self.prometheus: subprocess.Popen | None = None
         self.collector: subprocess.Popen | None = None
         self.starts = 0

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from .otlp_grpc_sink import OTLPGrpcSink
-from .test_stack import DEPLOY, binary, free_port, stop_all, wait_for
+from .test_stack import DEPLOY, binary, collector_env, free_port, stop_all, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -51,12 +51,7 @@ asyncio.run(main())
 def _collector_and_app(tmp_path: Path, overlays: list[str], capture: str) -> list[dict]:
     sink = OTLPGrpcSink()
     http_port, health_port = free_port(), free_port()
-    env = {**os.environ, "COLLECTOR_OTLP_HTTP_ENDPOINT": f"127.0.0.1:{http_port}",
-           "COLLECTOR_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{free_port()}",
-           "COLLECTOR_HEALTH_ENDPOINT": f"127.0.0.1:{health_port}", "COLLECTOR_TELEMETRY_HOST": "127.0.0.1",
-           "COLLECTOR_TELEMETRY_PORT": str(free_port()), "TEMPO_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{sink.port}",
-           "PROMETHEUS_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}/api/v1/otlp",
-           "COLLECTOR_QUEUE_DIR": str(tmp_path / "queue")}
+    env = collector_env(tmp_path / "queue", sink.port, http=http_port, health=health_port)
     configs = [f"--config={DEPLOY / name}" for name in ["otel-collector.yaml", *overlays]]
     collector = subprocess.Popen([str(binary("otelcol-autogen")), *configs], env=env,
                                  stdout=open(tmp_path / "collector.log", "w"), stderr=subprocess.STDOUT)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from .otlp_grpc_sink import OTLPGrpcSink
-from .test_stack import DEPLOY, binary, free_port, get_json, stop_all, wait_for, wait_until
+from .test_stack import DEPLOY, binary, collector_env, free_port, get_json, stop_all, wait_for, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -80,13 +80,11 @@ class Tier:
         self.procs: list[subprocess.Popen] = []
         self.telemetry: dict[str, int] = {}
 
-    def collector(self, name: str, overlay: str, **env: str) -> None:
+    def collector(self, name: str, overlay: str, grpc: int, http: int, tempo: int | None = None, **env: str) -> None:
         health = free_port()
         self.telemetry[name] = free_port()
-        environment = {**os.environ, "COLLECTOR_HEALTH_ENDPOINT": f"127.0.0.1:{health}",
-                       "COLLECTOR_TELEMETRY_HOST": "127.0.0.1", "COLLECTOR_TELEMETRY_PORT": str(self.telemetry[name]),
-                       "PROMETHEUS_OTLP_ENDPOINT": f"{self.prom_url}/api/v1/otlp",
-                       "COLLECTOR_QUEUE_DIR": str(self.tmp / f"{name}-queue"), **env}
+        environment = collector_env(self.tmp / f"{name}-queue", tempo, f"{self.prom_url}/api/v1/otlp",
+                                    grpc=grpc, http=http, health=health, telemetry=self.telemetry[name], **env)
         self.procs.append(subprocess.Popen(
             [str(binary("otelcol-autogen-tier")), f"--config={DEPLOY / 'otel-collector.yaml'}",
              f"--config={DEPLOY / overlay}"],
@@ -101,15 +99,12 @@ class Tier:
         wait_for(f"{self.prom_url}/-/ready")
         for index, (sink, port) in enumerate(zip(self.sinks, self.gateway_ports, strict=True)):
             self.collector(f"gateway-{index + 1}", "otel-collector.gateway.yaml",
-                           COLLECTOR_OTLP_GRPC_ENDPOINT=f"127.0.0.1:{port}",
-                           COLLECTOR_OTLP_HTTP_ENDPOINT=f"127.0.0.1:{free_port()}",
-                           TEMPO_OTLP_GRPC_ENDPOINT=f"127.0.0.1:{sink.port}",
+                           grpc=port, http=free_port(), tempo=sink.port,
                            GATEWAY_ID=f"gateway-{index + 1}", TAIL_DECISION_WAIT="3s", SPAN_METRICS_FLUSH_INTERVAL="2s",
                            COLLECTOR_TELEMETRY_INTERVAL_MS="2000",
                            TAIL_KEEP_PERCENT=str(KEEP_PERCENT), TAIL_KEEP_COST_USD="0.02")
         self.collector("agent", "otel-collector.agent.yaml",
-                       COLLECTOR_OTLP_GRPC_ENDPOINT=f"127.0.0.1:{free_port()}",
-                       COLLECTOR_OTLP_HTTP_ENDPOINT=f"127.0.0.1:{self.agent_http}",
+                       grpc=free_port(), http=self.agent_http,
                        GATEWAY_ENDPOINTS=json.dumps([f"127.0.0.1:{p}" for p in self.gateway_ports]))
 
     def stop(self) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from .otlp_grpc_sink import OTLPGrpcSink
-from .test_stack import DEPLOY, binary, free_port, stop_all, wait_for
+from .test_stack import DEPLOY, binary, collector_env, free_port, stop_all, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -48,16 +48,9 @@ class Secured:
         (tmp / "token").write_text(self.token + "\n")
         self.sink = OTLPGrpcSink()
         self.http_port, self.grpc_port, self.health_port = free_port(), free_port(), free_port()
-        env = {**os.environ,
-               "OTLP_TOKEN_FILE": str(tmp / "token"), "OTLP_TLS_CERT_FILE": str(tmp / "tls.crt"),
-               "OTLP_TLS_KEY_FILE": str(tmp / "tls.key"),
-               "COLLECTOR_OTLP_HTTP_ENDPOINT": f"127.0.0.1:{self.http_port}",
-               "COLLECTOR_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{self.grpc_port}",
-               "COLLECTOR_HEALTH_ENDPOINT": f"127.0.0.1:{self.health_port}",
-               "COLLECTOR_TELEMETRY_HOST": "127.0.0.1", "COLLECTOR_TELEMETRY_PORT": str(free_port()),
-               "TEMPO_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{self.sink.port}",
-               "PROMETHEUS_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}/api/v1/otlp",
-               "COLLECTOR_QUEUE_DIR": str(tmp / "queue")}
+        env = collector_env(tmp / "queue", self.sink.port, http=self.http_port, grpc=self.grpc_port,
+                            health=self.health_port, OTLP_TOKEN_FILE=str(tmp / "token"),
+                            OTLP_TLS_CERT_FILE=str(tmp / "tls.crt"), OTLP_TLS_KEY_FILE=str(tmp / "tls.key"))
         self.log = tmp / "collector.log"
         self.procs = [subprocess.Popen([str(binary("otelcol-autogen")), f"--config={DEPLOY / 'otel-collector.yaml'}",
                                         f"--config={DEPLOY / 'otel-collector.secure-otlp.yaml'}"],

@@ -116,6 +116,21 @@ def prometheus_config(out: Path, targets: dict[str, str]) -> Path:
     return out
 
 
+def collector_env(queue: Path, tempo_port: int | None = None, prometheus_otlp: str | None = None, *,
+                  http: int | None = None, grpc: int | None = None, health: int | None = None,
+                  telemetry: int | None = None, **extra: str) -> dict[str, str]:
+    """A collector's environment on loopback: OTLP in, Tempo (``tempo_port``, a sink) and
+    Prometheus's OTLP receiver out, its sending queue in ``queue``; a port not given is a free one."""
+    return {**os.environ,
+            "COLLECTOR_OTLP_HTTP_ENDPOINT": f"127.0.0.1:{http or free_port()}",
+            "COLLECTOR_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{grpc or free_port()}",
+            "COLLECTOR_HEALTH_ENDPOINT": f"127.0.0.1:{health or free_port()}",
+            "COLLECTOR_TELEMETRY_HOST": "127.0.0.1", "COLLECTOR_TELEMETRY_PORT": str(telemetry or free_port()),
+            "TEMPO_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{tempo_port or free_port()}",
+            "PROMETHEUS_OTLP_ENDPOINT": prometheus_otlp or f"http://127.0.0.1:{free_port()}/api/v1/otlp",
+            "COLLECTOR_QUEUE_DIR": str(queue), **extra}
+
+
 class Stack:
     def __init__(self, tmp: Path, webhook_url: str | None = None, collector_env: dict[str, str] | None = None) -> None:
         self.sink = OTLPGrpcSink()
@@ -159,14 +174,9 @@ class Stack:
         ], env={**os.environ, "GRAFANA_URL": GRAFANA_URL},
             stdout=open(self.logs / "prometheus.log", "w"), stderr=subprocess.STDOUT))
         wait_for(f"{self.alertmanager_url}/-/ready")
-        env = {**os.environ,
-               "COLLECTOR_OTLP_HTTP_ENDPOINT": f"127.0.0.1:{self.http_port}",
-               "COLLECTOR_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{self.grpc_port}",
-               "COLLECTOR_HEALTH_ENDPOINT": f"127.0.0.1:{self.health_port}",
-               "COLLECTOR_TELEMETRY_HOST": "127.0.0.1", "COLLECTOR_TELEMETRY_PORT": str(self.telemetry_port),
-               "TEMPO_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{self.sink.port}",
-               "PROMETHEUS_OTLP_ENDPOINT": f"{self.prom_url}/api/v1/otlp",
-               "COLLECTOR_QUEUE_DIR": str(self.logs / "queue"), **self.collector_env}
+        env = collector_env(self.logs / "queue", self.sink.port, f"{self.prom_url}/api/v1/otlp", http=self.http_port,
+                            grpc=self.grpc_port, health=self.health_port, telemetry=self.telemetry_port,
+                            **self.collector_env)
         self.procs.append(subprocess.Popen([
             str(binary("otelcol-autogen")), f"--config={DEPLOY / 'otel-collector.yaml'}",
         ], env=env, stdout=open(self.logs / "collector.log", "w"), stderr=subprocess.STDOUT))
