@@ -139,3 +139,15 @@ def test_prepare_prices_command_keeps_the_digest_ahead_of_the_first_run(tmp_path
     monkeypatch.setenv("AUTOGEN_OTEL_CACHE_DIR", str(blocked))
     assert cli(["prepare-prices"]) == 2
     assert str(blocked) in capsys.readouterr().err
+
+
+def test_a_read_only_cache_directory_without_a_digest_uses_the_library_without_deriving(tmp_path, monkeypatch):
+    """Deriving costs more than loading genai-prices: only worth it when the digest can be kept."""
+    def derive(*args):
+        raise AssertionError("derived a digest it cannot keep")
+
+    monkeypatch.setattr(price_catalogue, "build", derive)
+    monkeypatch.setattr(price_catalogue.os, "access", lambda path, mode: False)
+    prices = GenAIPrices(VERSION, tmp_path / "cache" / "digest.json")
+    assert prices.digest() is None
+    assert prices.lookup("gpt-4o-mini") == ModelPrice(0.15, 0.6, 0.075)

@@ -129,14 +129,24 @@ class GenAIPrices:
 
     def digest(self) -> Digest | None:
         """The kept digest, derived (and kept) on first use; None when there is nowhere to keep one
-        or the library's answers disagree with it."""
+        (deriving it would then cost every process more than the library) or the library's answers
+        disagree with it."""
         with self._digest_lock:
             if not self._digest_known:
                 self._digest = self._read()
-                if self._digest is None and self.digest_file is not None and not self._unusable:
+                if self._digest is None and not self._unusable and self._writable():
                     self._digest = self.prepare()
                 self._digest_known = True
             return self._digest
+
+    def _writable(self) -> bool:
+        if self.digest_file is None:
+            return False
+        try:
+            self.digest_file.parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return False
+        return os.access(self.digest_file.parent, os.W_OK)
 
     def _read(self) -> Digest | None:
         if self.digest_file is None:
