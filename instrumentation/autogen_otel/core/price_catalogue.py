@@ -72,7 +72,7 @@ def cache_dir() -> Path | None:
 class GenAIPrices:
     """Model name -> price from genai-prices, memoised for the day (a miss too).
 
-    Loading genai-prices costs ~65 ms and ~5 MiB in an app that already holds pydantic (~0.2 s and
+    Loading genai-prices costs ~50 ms and ~5 MiB in an app that already holds pydantic (~0.2 s and
     ~28 MiB otherwise), so the first process to need a price derives a digest of its data
     (``price_digest``), checks it against the library's own answers and keeps it in the cache
     directory for that genai-prices version: later processes answer every flat price from the digest
@@ -163,11 +163,11 @@ class GenAIPrices:
         """Derive the digest from the library, check it, keep it (fail-open: an unwritable cache
         directory only costs the next process the library again)."""
         snapshot = self._library()()
-        data: dict[str, Any]
+        digest: Digest | None = None
         try:
             data = build(snapshot, self.version)
-            digest: Digest | None = Digest(data)
-            wrong = disagreements(digest, snapshot, datetime.now(timezone.utc).date())  # type: ignore[arg-type]
+            digest = Digest(data)
+            wrong = disagreements(digest, snapshot, datetime.now(timezone.utc).date())
         except DigestError as exc:
             wrong = [str(exc)]
         if wrong:
