@@ -151,3 +151,17 @@ def test_a_read_only_cache_directory_without_a_digest_uses_the_library_without_d
     prices = GenAIPrices(VERSION, tmp_path / "cache" / "digest.json")
     assert prices.digest() is None
     assert prices.lookup("gpt-4o-mini") == ModelPrice(0.15, 0.6, 0.075)
+
+
+def test_data_the_digest_cannot_express_leaves_pricing_to_the_library(tmp_path, monkeypatch):
+    """A later genai-prices with a match clause we do not know: no digest, the library answers."""
+    class ClauseFuzzy:
+        fuzzy = "gpt"
+
+    snapshot = get_snapshot()
+    monkeypatch.setattr(snapshot.providers[0], "model_match", ClauseFuzzy())
+    prices = GenAIPrices(VERSION, tmp_path / "digest.json")
+    assert prices.digest() is None
+    assert "unknown match clause ClauseFuzzy" in json.loads((tmp_path / "digest.json").read_text())["unusable"][0]
+    monkeypatch.undo()
+    assert prices.lookup("gpt-4o-mini") == ModelPrice(0.15, 0.6, 0.075)
