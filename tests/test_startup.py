@@ -25,7 +25,8 @@ heavy = [m for m in ("autogen_agentchat", "autogen_core", "autogen", "agent_fram
 print("imported by instrumenting:", heavy)
 families = ("autogen_otel.agentchat.", "autogen_otel.ag2.", "autogen_otel.maf.")
 ours = sorted(m for m in sys.modules if m.startswith(families)
-              or m in ("autogen_otel.core.telemetry", "autogen_otel.core.pricing"))
+              or m in ("autogen_otel.core.telemetry", "autogen_otel.core.pricing", "autogen_otel.core.price_catalogue",
+                       "autogen_otel.evaluation", "autogen_otel.waterfall"))
 print("of ours, imported by instrumenting:", ours)
 MODE
 def wrapped(cls, name):

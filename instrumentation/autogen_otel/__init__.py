@@ -9,24 +9,18 @@ Microsoft Agent Framework (``agent_framework``).
 
 from typing import Any
 
-from .evaluation import (
-    Evaluation,
-    RunView,
-    add_evaluator,
-    expect_file,
-    final_answer,
-    record_evaluation,
-    remove_evaluator,
-)
 from .instrumentor import AG2Instrumentor, AgentFrameworkInstrumentor, AutoGenInstrumentor
 from .version import __version__
-from .waterfall import WaterfallExporter
 
 __all__ = ["AG2Budget", "AG2Instrumentor", "AgentFrameworkBudget", "AgentFrameworkInstrumentor", "AutoGenInstrumentor",
            "BudgetTermination", "Evaluation", "RunView", "WaterfallExporter", "__version__", "add_evaluator",
            "configure", "expect_file", "final_answer", "record_evaluation", "remove_evaluator"]
 
 
+# Loaded on first use, not by `opentelemetry-instrument` loading the instrumentors.
+_ON_USE = {name: ".evaluation" for name in ("Evaluation", "RunView", "add_evaluator", "expect_file", "final_answer",
+                                             "record_evaluation", "remove_evaluator")}
+_ON_USE["WaterfallExporter"] = ".waterfall"
 _LAZY = {
     # name: (module, what it needs, the pip install that brings it)
     "AG2Budget": (".ag2.budget", "AG2 Classic", "ag2"),
@@ -37,13 +31,15 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     # Imported on first use: they pull in the SDK exporters or their framework.
+    import importlib
+
     if name == "configure":
         from .setup import configure
 
         return configure
+    if name in _ON_USE:
+        return getattr(importlib.import_module(_ON_USE[name], __name__), name)
     if name in _LAZY:
-        import importlib
-
         module, framework, extra = _LAZY[name]
         try:
             return getattr(importlib.import_module(module, __name__), name)

@@ -12,7 +12,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .price_catalogue import SOURCE_GENAI_PRICES, SOURCES
+SOURCE_GENAI_PRICES = "genai-prices"
+SOURCE_BUNDLED = "bundled"
+SOURCES = (SOURCE_GENAI_PRICES, SOURCE_BUNDLED)  # AUTOGEN_OTEL_PRICE_SOURCE
+
 
 logger = logging.getLogger(__name__)
 

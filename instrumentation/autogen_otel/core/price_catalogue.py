@@ -25,11 +25,6 @@ from .price_digest import FORMAT, LIBRARY, Digest, DigestError, build, disagreem
 
 logger = logging.getLogger(__name__)
 
-SOURCE_GENAI_PRICES = "genai-prices"
-SOURCE_BUNDLED = "bundled"
-SOURCES = (SOURCE_GENAI_PRICES, SOURCE_BUNDLED)
-
-
 @dataclass(frozen=True)
 class ModelPrice:
     input: float

@@ -17,7 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .price_catalogue import SOURCE_GENAI_PRICES, GenAIPrices, ModelPrice
+from .config import SOURCE_GENAI_PRICES
+from .price_catalogue import GenAIPrices, ModelPrice
 
 __all__ = ["ModelPrice", "PriceFileError", "PriceTable", "load_bundled", "load_file"]
 
