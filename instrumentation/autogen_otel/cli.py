@@ -113,8 +113,8 @@ def prepare_prices(args: argparse.Namespace) -> int:
         print(f"ok: genai-prices {catalogue.version} cannot be digested faithfully; each process will load it "
               f"(noted in {catalogue.digest_file})")
         return 0
-    print(f"ok: prices of genai-prices {catalogue.version} ({digest.models} models) kept in "
-          f"{catalogue.digest_file}")
+    print(f"ok: genai-prices {catalogue.version} digested ({digest.models} models a bare model name can find, "
+          f"their match rules and flat prices) into {catalogue.digest_file}")
     return 0
 
 
