@@ -107,7 +107,9 @@ def test_a_dead_trace_backend_fires_the_export_alert_shows_the_loss_and_resolves
 
     watched.sink.restart()
     app(watched, runs=1)
-    wait_until(lambda: len(watched.sink.spans) > before, timeout=60)
+    # The collector's gRPC channel reconnects on its own backoff (x1.6 per attempt, up to 120 s
+    # +-20 %), which after minutes of outage can leave the backend unseen for two minutes.
+    wait_until(lambda: len(watched.sink.spans) > before, timeout=200)
     wait_until(lambda: not alerts(watched, "AutoGenCollectorExportFailing")
                and not alerts(watched, "AutoGenCollectorExportFailing", "pending"), timeout=240)
     wait_until(lambda: mails(watched, "RESOLVED", "AutoGenCollectorExportFailing"), timeout=60)
