@@ -110,6 +110,11 @@ def test_tiered_and_time_of_day_prices_go_through_the_library(tmp_path):
     if not off_peak:
         pytest.skip(f"genai-prices {VERSION} has no time-of-day prices")
     assert digest.find(off_peak[0], today) == LIBRARY
+    # Priced per call at the call's time, never frozen at the first lookup's rate for the day.
+    for kept in (prices, GenAIPrices(VERSION, None)):
+        price = kept.lookup(off_peak[0])
+        assert isinstance(price, TieredPrice), off_peak[0]
+        assert price.cost(1_000_000, 1_000_000) > 0
 
 
 def test_a_snapshot_the_app_installed_wins_over_the_kept_digest(tmp_path):

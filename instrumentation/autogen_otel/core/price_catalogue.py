@@ -17,13 +17,13 @@ import sys
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .price_digest import FORMAT, LIBRARY, Digest, DigestError, build, disagreements
+from .price_digest import FORMAT, LIBRARY, Digest, DigestError, build, disagreements, flat_rates, priced_per_call
 
 logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class ModelPrice:
@@ -78,7 +78,7 @@ class GenAIPrices:
         self.version = version
         self.digest_file = digest_file
         self._memo: dict[str, Any] = {}
-        self._day = ""
+        self._day: date | None = None
         self._lock = threading.Lock()
         self._digest_lock = threading.Lock()
         self._snapshot: Any = None
@@ -102,9 +102,9 @@ class GenAIPrices:
     def lookup(self, model: str) -> Any:
         today = datetime.now(timezone.utc).date()
         with self._lock:
-            if self._day != today.isoformat():  # prices carry start dates: answers hold for a day
+            if self._day != today:  # prices carry start dates: answers hold for a day
                 self._memo.clear()
-                self._day = today.isoformat()
+                self._day = today
             if model in self._memo:
                 return self._memo[model]
         price = self._answer(model, today)
@@ -191,14 +191,11 @@ class GenAIPrices:
     def _resolve(self, model: str) -> Any:
         try:
             provider, info = self._library()().find_provider_model(model, None, None, None)
-            prices = info.get_prices(datetime.now(timezone.utc))
         except LookupError:
             return None
-        rates = (prices.input_mtok, prices.output_mtok, prices.cache_read_mtok)
-        if all(rate is None or isinstance(rate, Decimal) for rate in rates) and rates[0] is not None:
-            return ModelPrice(float(rates[0]), float(rates[1] or 0),
-                              None if rates[2] is None else float(rates[2]))
-        return TieredPrice(provider, info)
+        # A time-of-day price is flat at any instant, but must not be kept for the day.
+        rates = None if priced_per_call(info) else flat_rates(info.get_prices(datetime.now(timezone.utc)))
+        return TieredPrice(provider, info) if rates is None else ModelPrice(*rates)
 
 
 def _user_snapshot() -> bool:

@@ -35,8 +35,9 @@ def _clause(logic: Any) -> list[Any]:
     raise DigestError(f"unknown match clause {type(logic).__name__}")
 
 
-def _rates(prices: Any) -> list[float | None] | None:
-    """[input, output, cached input] in USD per 1M tokens when all are flat, else None."""
+def flat_rates(prices: Any) -> list[float | None] | None:
+    """[input, output, cached input] in USD per 1M tokens of a genai-prices ``ModelPrice`` when all
+    are flat, else None."""
     from decimal import Decimal
 
     rates = (prices.input_mtok, prices.output_mtok, prices.cache_read_mtok)
@@ -45,18 +46,22 @@ def _rates(prices: Any) -> list[float | None] | None:
     return [float(rates[0]), float(rates[1] or 0), None if rates[2] is None else float(rates[2])]
 
 
+def priced_per_call(info: Any) -> bool:
+    """Whether a genai-prices model's price depends on something other than the day of the call
+    (e.g. off-peak hours), so that only the library can price each call."""
+    return isinstance(info.prices, list) and any(
+        conditional.constraint is not None and not isinstance(getattr(conditional.constraint, "start_date", None), date)
+        for conditional in info.prices)
+
+
 def _periods(info: Any) -> list[Any] | str:
     """[[start date or None, rates or LIBRARY], ...] in the library's order, or LIBRARY."""
+    if priced_per_call(info):
+        return LIBRARY
     if not isinstance(info.prices, list):
-        return [[None, _rates(info.prices) or LIBRARY]]
-    periods: list[Any] = []
-    for conditional in info.prices:
-        constraint = conditional.constraint
-        if constraint is not None and not isinstance(getattr(constraint, "start_date", None), date):
-            return LIBRARY  # e.g. off-peak hours: the price depends on the time of the call
-        start = None if constraint is None else constraint.start_date.isoformat()
-        periods.append([start, _rates(conditional.prices) or LIBRARY])
-    return periods
+        return [[None, flat_rates(info.prices) or LIBRARY]]
+    return [[None if conditional.constraint is None else conditional.constraint.start_date.isoformat(),
+             flat_rates(conditional.prices) or LIBRARY] for conditional in info.prices]
 
 
 def build(snapshot: Any, version: str) -> dict[str, Any]:
@@ -153,8 +158,8 @@ def _dashed_date(match: re.Match[str]) -> str:
 
 
 def disagreements(digest: Digest, snapshot: Any, today: date, limit: int = 5) -> list[str]:
-    """Model ids (each model's own, and its first ``equals`` alias) the digest prices differently
-    from the library: empty when the digest may stand in for it."""
+    """Model ids the digest prices differently from the library (up to ``limit``): empty when the
+    digest may stand in for it."""
     from datetime import datetime, timezone
 
     now = datetime.combine(today, datetime.min.time(), tzinfo=timezone.utc)
@@ -164,9 +169,7 @@ def disagreements(digest: Digest, snapshot: Any, today: date, limit: int = 5) ->
             ref = info.id.lower()
             try:
                 _, found = snapshot.find_provider_model(ref, None, None, None)
-                expected: Any = _rates(found.get_prices(now)) or LIBRARY
-                if _periods(found) == LIBRARY:
-                    expected = LIBRARY
+                expected: Any = LIBRARY if priced_per_call(found) else flat_rates(found.get_prices(now)) or LIBRARY
             except LookupError:
                 expected = None
             if digest.find(ref, today) != expected:
