@@ -6,7 +6,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Span, SpanKind
 
 from . import content
 from . import semconv as sc
@@ -39,13 +39,14 @@ class SpanHooks:
         """The consumer stopped iterating (``break``/``aclose``): not an error."""
         if scope.span is not None:
             scope.span.set_attribute(sc.AUTOGEN_STREAM_ABANDONED, True)
-            self._end(scope, None)
+        self._end(scope, None)
 
     def _end(self, scope: Scope, exc: BaseException | None) -> None:
         raise NotImplementedError
 
     def open_agent(self, instance: Any, name: str, description: Any, new_run: bool, *,
-                   kind: SpanKind = SpanKind.INTERNAL, extra: dict[str, Any] | None = None) -> Scope:
+                   kind: SpanKind = SpanKind.INTERNAL, extra: dict[str, Any] | None = None,
+                   borrow: Span | None = None) -> Scope:
         """An ``invoke_agent`` span for one turn of ``instance`` (``None``: an agent in another
         process's runtime we know only by id), counted as a turn of its run."""
         attrs: dict[str, Any] = {sc.GEN_AI_OPERATION_NAME: sc.OP_AGENT, sc.GEN_AI_AGENT_NAME: name}
@@ -57,14 +58,14 @@ class SpanHooks:
         if extra:
             attrs.update(extra)
         scope = self.t.open("agent", f"{sc.OP_AGENT} {name}", kind, attrs, owner=instance,
-                            name=name, new_run=name if new_run else None)
+                            name=name, new_run=name if new_run else None, borrow=borrow)
         if scope.run is not None:
             scope.run.turns += 1
             scope.run.touch()
         return scope
 
     def open_tool(self, instance: Any, name: str, tool_type: str, description: Any, call_id: Any,
-                  arguments: Any) -> Scope:
+                  arguments: Any, *, spanless: bool = False) -> Scope:
         """An ``execute_tool`` span; the same tool with the same arguments again and again is a loop."""
         attrs: dict[str, Any] = {sc.GEN_AI_OPERATION_NAME: sc.OP_TOOL, sc.GEN_AI_TOOL_NAME: name,
                                  sc.GEN_AI_TOOL_TYPE: tool_type}
@@ -72,7 +73,8 @@ class SpanHooks:
             attrs[sc.GEN_AI_TOOL_DESCRIPTION] = self.t.cap(content.safe_text(description))
         if call_id:
             attrs[sc.GEN_AI_TOOL_CALL_ID] = content.safe_text(call_id)
-        scope = self.t.open("tool", f"{sc.OP_TOOL} {name}", SpanKind.INTERNAL, attrs, owner=instance, name=name)
+        scope = self.t.open("tool", f"{sc.OP_TOOL} {name}", SpanKind.INTERNAL, attrs, owner=instance, name=name,
+                            spanless=spanless)
         if scope.run is not None:
             scope.run.touch()
             detection = scope.run.loops.tool_call(name, arguments_key(arguments))
@@ -101,8 +103,9 @@ class ChatSpanHooks(SpanHooks):
     """``chat`` spans of any framework: usage, cost, token/duration metrics, time to first chunk."""
 
     def open_chat(self, span_name: str, attrs: Mapping[str, Any], owner: Any, provider: str, model: str | None,
-                  parent: Scope | None = None) -> Scope:
-        scope = self.t.open("chat", span_name, SpanKind.CLIENT, attrs, owner=owner, name=model or "", parent=parent)
+                  parent: Scope | None = None, borrow: Span | None = None) -> Scope:
+        scope = self.t.open("chat", span_name, SpanKind.CLIENT, attrs, owner=owner, name=model or "", parent=parent,
+                            borrow=borrow)
         scope.attrs[sc.GEN_AI_PROVIDER_NAME] = provider
         scope.attrs[sc.GEN_AI_REQUEST_MODEL] = model or ""
         if scope.run is not None:
@@ -120,7 +123,6 @@ class ChatSpanHooks(SpanHooks):
                         served_from_cache: bool) -> None:
         """Response attributes, cost (from our price table), the roll-up into agent and run, metrics."""
         span = scope.span
-        assert span is not None
         attrs: dict[str, Any] = {
             sc.GEN_AI_USAGE_INPUT_TOKENS: input_tokens,
             sc.GEN_AI_USAGE_OUTPUT_TOKENS: output_tokens,
@@ -142,16 +144,20 @@ class ChatSpanHooks(SpanHooks):
                                                                 cached_tokens)
         if cost is not None:
             attrs[sc.AUTOGEN_COST_USD] = round(cost, 8)
-        span.set_attributes(attrs)  # one call: each takes the span's lock
+        if span is not None:  # one call: each takes the span's lock
+            span.set_attributes({k: v for k, v in attrs.items() if k.startswith("autogen.")} if scope.borrowed
+                                else attrs)  # a borrowed span has the framework's own response attributes
         self.t.roll_up(scope, Usage(input_tokens, output_tokens, cached_tokens, cost or 0.0, 1 if cost is None else 0))
         if scope.run is not None:
             scope.run.touch()
 
         labels = self._labels(scope)
-        token_hist = self.t.instruments.token_usage
-        token_hist.record(input_tokens, {**labels, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_INPUT}, context=scope.context)
-        token_hist.record(output_tokens, {**labels, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_OUTPUT},
-                          context=scope.context)
+        if not scope.borrowed:  # else the framework records its own token usage
+            token_hist = self.t.instruments.token_usage
+            token_hist.record(input_tokens, {**labels, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_INPUT},
+                              context=scope.context)
+            token_hist.record(output_tokens, {**labels, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_OUTPUT},
+                              context=scope.context)
         if cost:
             self.t.instruments.cost.add(cost, labels, context=scope.context)
 
@@ -171,7 +177,8 @@ class ChatSpanHooks(SpanHooks):
             labels = self._labels(scope)
             if exc is not None:
                 labels[sc.ERROR_TYPE] = error_type(exc)
-            self.t.instruments.operation_duration.record(scope.elapsed(), labels, context=scope.context)
+            if not scope.borrowed:  # else the framework records its own operation duration
+                self.t.instruments.operation_duration.record(scope.elapsed(), labels, context=scope.context)
             if scope.first_item_at is not None and scope.span is not None:
                 ttfc = scope.first_item_at - scope.started
                 scope.span.set_attribute(sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttfc)

@@ -83,6 +83,9 @@ class Scope:
     last_item: Any = None
     ended: bool = False
     owns_run: bool = False
+    # The span is the framework's own (its telemetry is on): we enrich it, the framework ends it
+    # and records the measurements it documents.
+    borrowed: bool = False
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
@@ -122,6 +125,10 @@ class ScopeRegistry:
                 runs.remove(scope.run)  # type: ignore[arg-type]
                 if not runs:
                     del self._runs_by_trace[ctx.trace_id]
+
+    def has(self, span: Span) -> bool:
+        with self._lock:
+            return span.get_span_context().span_id in self._by_span
 
     def current(self) -> tuple[Scope | None, RunState | None]:
         """Our innermost open scope for the current context, and the run it belongs to."""

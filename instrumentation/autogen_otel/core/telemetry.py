@@ -9,7 +9,7 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.metrics import Meter
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from . import content
 from . import semconv as sc
@@ -48,23 +48,35 @@ class Telemetry:
     # --- scopes ---
     def open(self, kind: str, span_name: str, span_kind: SpanKind, attributes: Mapping[str, Any], *,
              owner: object = None, name: str = "", new_run: str | None = None,
-             parent: Scope | None = None) -> Scope:
+             parent: Scope | None = None, borrow: Span | None = None, spanless: bool = False) -> Scope:
         """Open a span under the current one, or under ``parent`` when the current context has lost it
-        (AG2 runs model calls of async chats in executor threads, which do not inherit the context)."""
+        (AG2 runs model calls of async chats in executor threads, which do not inherit the context).
+
+        With the framework's own telemetry on, the scope ``borrow``s the framework's span for the same
+        operation (our attributes added where it has none, never ended by us), or is ``spanless`` when
+        the framework opens its span further in: one span per operation, whoever makes it."""
         if parent is not None and parent.context is not None:
             parent_scope, run, parent_ctx = parent, parent.run, parent.context
         else:
             parent_scope, run = self.registry.current()
             parent_ctx = otel_context.get_current()
-        span = self.tracer.start_span(span_name, context=parent_ctx, kind=span_kind,
-                                      attributes=attributes)
+        span: Span | None
+        if borrow is not None:
+            span = borrow
+            existing = getattr(span, "attributes", None) or {}
+            span.set_attributes({key: value for key, value in attributes.items() if key not in existing})
+        elif spanless:
+            span = None
+        else:
+            span = self.tracer.start_span(span_name, context=parent_ctx, kind=span_kind, attributes=attributes)
         if new_run is not None:
             run = RunState(new_run, LoopDetector(self.settings.loop_threshold))
         elif parent_scope is None and run is not None:
             parent_scope = run.root  # e.g. under a kept AutoGen runtime span: still part of the run
         agent = name if kind == "agent" else (parent_scope.agent if parent_scope else "")
-        scope = Scope(kind, span, trace.set_span_in_context(span, parent_ctx), run,
-                      id(owner) if owner is not None else 0, parent_scope, name, agent)
+        context = trace.set_span_in_context(span, parent_ctx) if span is not None else parent_ctx
+        scope = Scope(kind, span, context, run, id(owner) if owner is not None else 0, parent_scope, name, agent,
+                      borrowed=borrow is not None)
         if new_run is not None and run is not None:
             run.root = scope
             scope.owns_run = True
@@ -73,7 +85,7 @@ class Telemetry:
         return scope
 
     def close(self, scope: Scope, exc: BaseException | None = None) -> None:
-        if scope.ended or scope.span is None:
+        if scope.ended:
             return
         scope.ended = True
         record = None
@@ -85,8 +97,10 @@ class Telemetry:
             if scope.owns_run:
                 record = self._finish_run(scope, exc)
         finally:
-            scope.span.end()
-            self.registry.remove(scope)
+            if scope.span is not None:
+                if not scope.borrowed:
+                    scope.span.end()
+                self.registry.remove(scope)
         if record is not None:
             self.evaluations.run_evaluators(record)  # after the run's span ended: never part of its duration
 
@@ -100,8 +114,8 @@ class Telemetry:
         usage = scope.usage
         if scope.span is None or not (usage.input_tokens or usage.output_tokens):
             return
-        attrs: dict[str, Any] = {sc.GEN_AI_USAGE_INPUT_TOKENS: usage.input_tokens,
-                                 sc.GEN_AI_USAGE_OUTPUT_TOKENS: usage.output_tokens}
+        attrs: dict[str, Any] = {} if scope.borrowed else {sc.GEN_AI_USAGE_INPUT_TOKENS: usage.input_tokens,
+                                                           sc.GEN_AI_USAGE_OUTPUT_TOKENS: usage.output_tokens}
         if usage.cost_known:
             attrs[sc.AUTOGEN_COST_USD] = round(usage.cost_usd, 8)
         scope.span.set_attributes(attrs)
@@ -194,11 +208,11 @@ class Telemetry:
         self.instruments.loops.add(1, labels, context=scope.context)
 
     def mark_error(self, scope: Scope, exc: BaseException, etype: str | None = None) -> None:
-        span = scope.span
-        if span is None:
-            return
         etype = etype or error_type(exc)
         scope.attrs[sc.ERROR_TYPE] = etype
+        span = scope.span
+        if span is None or scope.borrowed:
+            return  # the framework records the error on its own span
         span.set_attribute(sc.ERROR_TYPE, etype)
         span.set_status(Status(StatusCode.ERROR, self.cap(content.safe_text(exc)) or etype))
         span.record_exception(exc, escaped=True)
@@ -216,8 +230,9 @@ class Telemetry:
         return self.settings.capture.enabled
 
     def record_content(self, scope: Scope, values: Mapping[str, Any]) -> None:
-        """Opt-in content: semconv JSON strings, scrubbed of secrets and capped in size."""
-        if not self.settings.capture.enabled or scope.span is None:
+        """Opt-in content: semconv JSON strings, scrubbed of secrets and capped in size. Never on a
+        borrowed span: the framework that made it records content under its own switch."""
+        if not self.settings.capture.enabled or scope.span is None or scope.borrowed:
             return
         limit = self.settings.max_attribute_length
         rendered = {key: content.truncate(content.scrub(value), limit) if isinstance(value, str)

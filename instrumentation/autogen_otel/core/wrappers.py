@@ -8,8 +8,10 @@ context token is ever detached in a different context than it was attached in.
 
 from __future__ import annotations
 
+import collections.abc
 import contextlib
 import functools
+import inspect
 import linecache
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Protocol
@@ -157,6 +159,46 @@ def named(awaitable: Any, wrapped: Callable[..., Any]) -> Any:
     except (AttributeError, TypeError):
         pass
     return awaitable
+
+
+class Awaiting(collections.abc.Coroutine):  # type: ignore[type-arg]
+    """Our coroutine around an awaitable the wrapped call already returned (``inner``).
+
+    Closed without being awaited, it also closes ``inner`` -- as closing the unwrapped call's
+    coroutine would, releasing what it holds (a workflow's run lock) -- and calls ``on_close``
+    (which ends our span). Everything else is the coroutine's own; it carries the wrapped names.
+    """
+
+    __slots__ = ("_coro", "_inner", "_on_close")
+
+    def __init__(self, coro: Any, inner: Any, wrapped: Callable[..., Any],
+                 on_close: Callable[[], None] | None = None) -> None:
+        self._coro, self._inner, self._on_close = named(coro, wrapped), inner, on_close
+
+    def __await__(self) -> Any:
+        return self._coro.__await__()
+
+    def send(self, value: Any) -> Any:
+        return self._coro.send(value)
+
+    def throw(self, *args: Any) -> Any:
+        return self._coro.throw(*args)
+
+    def close(self) -> None:
+        unstarted = inspect.getcoroutinestate(self._coro) == inspect.CORO_CREATED
+        self._coro.close()
+        if unstarted:
+            close = getattr(self._inner, "close", None)
+            if callable(close):
+                close()
+            if self._on_close is not None:
+                safely("closing an un-awaited call", self._on_close)
+
+    def __getattr__(self, name: str) -> Any:  # __name__, __qualname__, cr_frame, cr_code, ...
+        return getattr(self._coro, name)
+
+    def __repr__(self) -> str:
+        return repr(self._coro)
 
 
 def async_wrapper(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -14,6 +14,7 @@ from ..core.hooks import SpanHooks
 from ..core.scopes import Scope
 from ..core.wrappers import call_arg
 from . import messages as maf_messages
+from . import native
 
 
 def agent_name(agent: Any) -> str:
@@ -37,12 +38,18 @@ class AgentRunHooks(SpanHooks):
         current, run = self.t.registry.current()
         if self.t.owned_by(current, "agent", instance):
             return None  # Agent.run -> its layers' run -> RawAgent.run: one invocation
+        borrow = None
+        if native.active() and native.has_layer(instance, "AgentTelemetryLayer"):
+            # Agent Framework's own telemetry is on: its agent span is the invocation's span.
+            borrow = native.current_span(sc.OP_AGENT, **{sc.GEN_AI_AGENT_ID: getattr(instance, "id", None)})
+            if borrow is None or self.t.registry.has(borrow):
+                return None  # outside its span (Agent.run before its layer): the inner run borrows it
         name = agent_name(instance)
         extra: dict[str, Any] = {sc.AUTOGEN_STREAM: bool(kwargs.get("stream"))}
         if run is None:
             extra[sc.GEN_AI_CONVERSATION_ID] = session_id(kwargs.get("session")) or uuid.uuid4().hex
         scope = self.open_agent(instance, name, getattr(instance, "description", None), new_run=run is None,
-                                extra=extra)
+                                extra=extra, borrow=borrow)
         if self.t.capturing:
             self.t.record_content(scope, {sc.GEN_AI_INPUT_MESSAGES: maf_messages.messages(
                 call_arg(args, kwargs, 0, "messages"))})

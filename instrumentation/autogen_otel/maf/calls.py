@@ -16,7 +16,7 @@ from typing import Any
 
 from ..core.failopen import safely
 from ..core.scopes import Scope
-from ..core.wrappers import Hooks, current, named, transparent_to_warnings
+from ..core.wrappers import Awaiting, Hooks, current, transparent_to_warnings
 
 
 def _is_stream(result: Any) -> bool:
@@ -40,7 +40,8 @@ def response_wrapper(hooks: Hooks) -> Callable[..., Any]:
             traced = safely(site, _trace_stream, hooks, scope, result)
             return result if traced is None else traced
         if hasattr(result, "__await__"):
-            return named(_awaited(hooks, scope, result), wrapped)
+            return Awaiting(_awaited(hooks, scope, result), result, wrapped,
+                            lambda: hooks.abandon(scope))
         safely(site, hooks.finish, scope, result)
         return result
 

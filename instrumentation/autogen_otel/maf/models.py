@@ -16,6 +16,7 @@ from ..core.endpoint import host_port
 from ..core.hooks import ChatSpanHooks
 from ..core.scopes import Scope
 from . import messages as maf_messages
+from . import native
 
 # Agent Framework's OTEL_PROVIDER_NAME values that differ from the semconv well-known names.
 _PROVIDERS = {"azure_openai": "azure.ai.openai", "azure.openai": "azure.ai.openai", "azure_ai": "azure.ai.inference",
@@ -57,6 +58,10 @@ class MAFChatHooks(ChatSpanHooks):
         current, _ = self.t.registry.current()
         if current is not None and current.kind == "chat":
             return None
+        # Agent Framework's own telemetry, when on, opens its chat span in a layer above this call.
+        borrow = native.current_span(sc.OP_CHAT) if native.active() else None
+        if borrow is not None and self.t.registry.has(borrow):
+            return None
         model = model_of(instance, kwargs)
         provider = provider_of(instance)
         attrs: dict[str, Any] = {sc.GEN_AI_OPERATION_NAME: sc.OP_CHAT, sc.GEN_AI_PROVIDER_NAME: provider,
@@ -73,7 +78,8 @@ class MAFChatHooks(ChatSpanHooks):
             attrs[sc.SERVER_ADDRESS] = host
             if port:
                 attrs[sc.SERVER_PORT] = port
-        scope = self.open_chat(f"{sc.OP_CHAT} {model}" if model else sc.OP_CHAT, attrs, instance, provider, model)
+        scope = self.open_chat(f"{sc.OP_CHAT} {model}" if model else sc.OP_CHAT, attrs, instance, provider, model,
+                               borrow=borrow)
         if self.t.capturing:
             system, others = content.input_messages(list(args[0] if args else kwargs.get("messages") or ()),
                                                     maf_messages.message)

@@ -9,6 +9,7 @@ from ..core import content
 from ..core import semconv as sc
 from ..core.hooks import SpanHooks
 from ..core.scopes import Scope
+from . import native
 
 
 def _arguments(value: Any) -> Any:
@@ -27,8 +28,10 @@ class ToolHooks(SpanHooks):
         arguments = _arguments(kwargs.get("arguments"))
         if arguments is None:
             arguments = {k: v for k, v in kwargs.items() if k not in ("context", "tool_call_id", "skip_parsing")}
+        # With Agent Framework's own telemetry on, ``invoke`` opens its own tool span: ours keeps
+        # the books (loops, duration) without a second span.
         return self.open_tool(instance, name, "function", getattr(instance, "description", None),
-                              kwargs.get("tool_call_id"), arguments)
+                              kwargs.get("tool_call_id"), arguments, spanless=native.active())
 
     def finish(self, scope: Scope, result: Any) -> None:
         try:

@@ -26,7 +26,7 @@ from ..core.health import STOP_AWAITING_INPUT, STOP_CANCELLED, STOP_ERROR, STOP_
 from ..core.hooks import SpanHooks
 from ..core.scopes import Scope
 from ..core.telemetry import STOP_DECIDED, is_cancellation
-from ..core.wrappers import named
+from ..core.wrappers import Awaiting
 from .agents import agent_name
 
 _PENDING = "maf.pending_requests"
@@ -214,7 +214,7 @@ def run_result_wrapper(telemetry: Any) -> Any:
 
             return result.with_result_hook(hook)
         if hasattr(result, "__await__"):
-            return named(awaited(instance, result), wrapped)
+            return Awaiting(awaited(instance, result), result, wrapped)
         return result
 
     return wrapper
