@@ -22,6 +22,7 @@ class OTLPReceiver:
     def __init__(self) -> None:
         self.spans: list[dict[str, Any]] = []
         self.metrics: dict[str, list[Any]] = {}
+        self.metric_scopes: list[tuple[str, Any]] = []  # (instrumentation scope, metric) per export
         self.requests = 0
         self._lock = threading.Lock()
         owner = self
@@ -75,3 +76,4 @@ class OTLPReceiver:
                     for scope_metrics in resource_metrics.scope_metrics:
                         for metric in scope_metrics.metrics:
                             self.metrics.setdefault(metric.name, []).append(metric)
+                            self.metric_scopes.append((scope_metrics.scope.name, metric))

@@ -300,22 +300,84 @@ def test_code_execution_span_has_language_and_exit_code(instrument_ag2, spans, l
     assert "print(6 * 7)" not in json.dumps([dict(r.attributes) for r in runs])
 
 
-def test_ag2_native_tracing_is_suppressed_and_chat_result_cost_kept(instrument_ag2, spans, llm_server):
+@pytest.fixture
+def ag2_llm_tracing_restored():
+    """AG2's ``instrument_llm_wrapper`` replaces ``OpenAIWrapper.create`` for the process: put it back."""
+    from autogen.oai.client import OpenAIWrapper
+
+    original = OpenAIWrapper.__dict__["create"]
+    yield
+    OpenAIWrapper.create = original
+
+
+def test_ag2_own_tracing_works_as_documented_with_one_span_per_operation(instrument_ag2, spans, metric_reader,
+                                                                         llm_server, ag2_llm_tracing_restored):
     native = pytest.importorskip("autogen.opentelemetry", reason="AG2 < 0.11 has no tracing of its own")
-    instrument_agent, instrument_llm_wrapper = native.instrument_agent, native.instrument_llm_wrapper
     from opentelemetry import trace
 
     server = llm_server(WEATHER_SCRIPT)
     user, assistant = weather_pair(server)
     provider = trace.get_tracer_provider()
-    assert instrument_agent(user, tracer_provider=provider) is user
-    instrument_agent(assistant, tracer_provider=provider)
-    instrument_llm_wrapper(tracer_provider=provider, capture_messages=True)
+    # As AG2's docs show: every agent, and the model-call wrapper, with the app's provider.
+    assert native.instrument_agent(user, tracer_provider=provider) is user
+    native.instrument_agent(assistant, tracer_provider=provider)
+    native.instrument_llm_wrapper(tracer_provider=provider)
     result = user.initiate_chat(assistant, message=TASK)
+    # AG2's conversation span read total_cost with pop(): the app's ChatResult keeps it.
     assert result.cost["usage_including_cached_inference"]["total_cost"] > 0
-    finished = spans.get_finished_spans()
-    assert finished and {s.instrumentation_scope.name for s in finished} == {"autogen_otel.ag2"}
-    assert len(traces(list(finished))) == 1
+
+    finished = list(spans.get_finished_spans())
+    assert len(traces(finished)) == 1
+    # One span per operation, all of them AG2's own, with our cost and run attributes on them.
+    assert not ours(finished), [s.name for s in ours(finished)]
+    assert {s.instrumentation_scope.name for s in finished} == {"opentelemetry.instrumentation.ag2"}
+    assert tree(finished) == [
+        "conversation user_proxy",
+        "  invoke_agent forecaster",
+        "    chat gpt-4o-mini",
+        "  invoke_agent user_proxy",
+        "    execute_tool get_weather",
+        "  invoke_agent forecaster",
+        "    chat gpt-4o-mini",
+        "  invoke_agent user_proxy",
+    ]
+    root = finished[[s.name for s in finished].index("conversation user_proxy")]
+    assert root.attributes["autogen.run.stop_category"] == "text_mention"
+    assert root.attributes["autogen.run.model_calls"] == len(server.exchanges) == 2
+    chats = by_name(finished, "chat ")
+    for chat, exchange in zip(sorted(chats, key=lambda s: s.start_time), server.exchanges, strict=True):
+        assert chat.attributes["autogen.cost.usd"] == pytest.approx(
+            PRICES.cost("gpt-4o-mini", exchange.prompt_tokens, exchange.completion_tokens))
+    assert root.attributes["autogen.cost.usd"] == pytest.approx(sum(c.attributes["autogen.cost.usd"] for c in chats))
+    # AG2's tracing has no metrics: ours are recorded, once per operation.
+    assert sum(p.count for p in metric_points(metric_reader, "gen_ai.client.operation.duration")) == 2
+    assert sum(p.count for p in metric_points(metric_reader, "gen_ai.invoke_agent.duration")) == 4
+    assert sum(p.count for p in metric_points(metric_reader, "gen_ai.execute_tool.duration")) == 1
+    assert sum(p.value for p in metric_points(metric_reader, "autogen.runs")) == 1
+
+
+def test_ag2_own_tracing_of_some_agents_only_shares_one_trace_with_ours(instrument_ag2, spans, llm_server):
+    native = pytest.importorskip("autogen.opentelemetry", reason="AG2 < 0.11 has no tracing of its own")
+    from opentelemetry import trace
+
+    server = llm_server(WEATHER_SCRIPT)
+    user, assistant = weather_pair(server)
+    native.instrument_agent(assistant, tracer_provider=trace.get_tracer_provider())
+    user.initiate_chat(assistant, message=TASK)
+    finished = list(spans.get_finished_spans())
+    assert len(traces(finished)) == 1
+    assert tree(finished) == [
+        "invoke_workflow user_proxy",
+        "  invoke_agent forecaster",
+        "    chat gpt-4o-mini",
+        "  invoke_agent user_proxy",
+        "    execute_tool get_weather",
+        "  invoke_agent forecaster",
+        "    chat gpt-4o-mini",
+        "  invoke_agent user_proxy",
+    ]
+    forecaster = [s for s in by_name(finished, "invoke_agent forecaster")]
+    assert {s.instrumentation_scope.name for s in forecaster} == {"opentelemetry.instrumentation.ag2"}
 
 
 def test_concurrent_conversations_in_threads_and_tasks_never_share_a_trace(instrument_ag2, spans, llm_server):

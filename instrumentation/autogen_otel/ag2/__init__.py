@@ -8,7 +8,6 @@ from ..core.importing import PatchEntry
 # Each patch is built when the app imports ``autogen``: nothing of AG2, and none of our modules
 # for it, is imported before (ag2/patches.py holds the factories).
 PATCHES: list[PatchEntry] = [
-    ("ag2 native tracing", "autogen", ".patches:native_tracing"),
     ("ag2 conversations", "autogen", ".patches:conversations"),
     ("ag2 agents", "autogen", ".patches:agents"),
     ("ag2 model calls", "autogen", ".patches:models"),

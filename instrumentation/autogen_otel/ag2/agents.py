@@ -15,6 +15,7 @@ from ..core.hooks import SpanHooks, arguments_key
 from ..core.scopes import Scope
 from ..core.telemetry import Telemetry
 from ..core.wrappers import call_arg
+from . import native
 from .chats import agent_name, group_of
 from .state import AgentScopes, selecting
 
@@ -51,7 +52,9 @@ class ReplyHooks(SpanHooks):
         # AG2 defaults an agent's description to its system message: that is content, opt-in only.
         if not self.t.capturing and description == getattr(instance, "system_message", None):
             description = None
-        scope = self.open_agent(instance, agent_name(instance), description, new_run=run is None)
+        name = agent_name(instance)
+        borrow = native.current_span(self.t.registry, native.AGENT, **{sc.GEN_AI_AGENT_NAME: name})
+        scope = self.open_agent(instance, name, description, new_run=run is None, borrow=borrow)
         self.scopes.push(instance, scope)
         if self.t.capturing:
             messages = call_arg(args, kwargs, 0, "messages") or ()
@@ -89,7 +92,7 @@ class HumanInputHooks(SpanHooks):
         attrs = {sc.GEN_AI_AGENT_NAME: name,
                  sc.AUTOGEN_HUMAN_INPUT_MODE: content.safe_text(getattr(instance, "human_input_mode", ""))}
         scope = self.t.open("human_input", f"{sc.OP_HUMAN_INPUT} {name}", SpanKind.INTERNAL, attrs, owner=instance,
-                            name=name)
+                            name=name, borrow=native.current_span(self.t.registry, native.HUMAN_INPUT))
         run.human_waits += 1
         return scope
 

@@ -19,6 +19,7 @@ from ..core.hooks import SpanHooks
 from ..core.scopes import Scope
 from ..core.telemetry import Telemetry, is_cancellation
 from ..core.wrappers import async_wrapper, call_arg
+from . import native
 from .state import AgentScopes, begin_selection, bind_selection_agents, end_selection, selecting
 
 TYPE_TWO_AGENT = "two_agent_chat"
@@ -110,8 +111,9 @@ class ConversationHooks(SpanHooks):
         }
         if limit:
             attrs[sc.AUTOGEN_RUN_TURN_LIMIT] = limit
+        borrow = native.current_span(self.t.registry, native.CONVERSATIONS if self.sequential else native.CONVERSATION)
         scope = self.t.open("workflow", f"{sc.OP_WORKFLOW} {name}", SpanKind.INTERNAL, attrs, owner=instance,
-                            name=name, new_run=name if run is None else None)
+                            name=name, new_run=name if run is None else None, borrow=borrow)
         if scope.owns_run and scope.run is not None:
             scope.run.turn_limit = limit
         if self.t.capturing and not self.sequential:
@@ -126,6 +128,9 @@ class ConversationHooks(SpanHooks):
             results = list(result.values()) if isinstance(result, Mapping) else (
                 list(result) if isinstance(result, (list, tuple)) else [result])
             histories = [getattr(r, "chat_history", None) or [] for r in results]
+            if scope.borrowed:
+                for each in results:
+                    native.keep_total_cost(each)
             if scope.run is not None and not self.sequential:  # sequential chats: counted by each child
                 scope.run.messages += sum(len(h) for h in histories)
             span = scope.span

@@ -20,6 +20,7 @@ from ..core.failopen import safely
 from ..core.hooks import ChatSpanHooks
 from ..core.scopes import Scope
 from ..core.telemetry import Telemetry
+from . import native
 from .state import AgentScopes
 
 # AG2 config `api_type` -> gen_ai.provider.name (semconv well-known values where one exists).
@@ -90,7 +91,8 @@ class AG2ChatHooks(ChatSpanHooks):
             if value is not None:
                 attrs[attr] = int(value) if key == "max_tokens" else value
         name = f"{sc.OP_CHAT} {model}" if model else sc.OP_CHAT
-        scope = self.open_chat(name, attrs, instance, provider, model, parent=parent)
+        scope = self.open_chat(name, attrs, instance, provider, model, parent=parent,
+                               borrow=native.current_span(self.t.registry, native.LLM))
         if self.t.capturing:
             system, others = content.input_messages(kwargs.get("messages") or (), content.openai_message)
             tools = entry.get("tools") or ()

@@ -93,9 +93,3 @@ _SCOPES: weakref.WeakKeyDictionary[Telemetry, AgentScopes] = weakref.WeakKeyDict
 def _scopes(telemetry: Telemetry) -> AgentScopes:
     return _SCOPES.setdefault(telemetry, AgentScopes())
 
-
-def native_tracing(telemetry: Telemetry) -> Any:
-    from .native import NativeTracingPatch
-
-    return NativeTracingPatch()
-

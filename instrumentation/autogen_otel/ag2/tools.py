@@ -15,6 +15,7 @@ from ..core import semconv as sc
 from ..core.hooks import SpanHooks
 from ..core.scopes import Scope
 from ..core.wrappers import call_arg
+from . import native
 from .state import selecting
 
 CODE_ERROR = "code_error"
@@ -37,7 +38,7 @@ class FunctionHooks(SpanHooks):
         function = (getattr(instance, "_function_map", None) or {}).get(name)
         doc = getattr(function, "__doc__", None)
         return self.open_tool(instance, name, "function", doc.strip() if isinstance(doc, str) else None, call_id,
-                              arguments)
+                              arguments, borrow=native.current_span(self.t.registry, native.TOOL))
 
     def finish(self, scope: Scope, result: Any) -> None:
         try:
@@ -83,7 +84,8 @@ class CodeHooks(FunctionHooks):
                                  sc.GEN_AI_TOOL_TYPE: "extension", sc.AUTOGEN_CODE_LANGUAGES: languages,
                                  sc.AUTOGEN_CODE_BLOCKS: len(blocks),
                                  sc.GEN_AI_TOOL_DESCRIPTION: f"{type(instance).__name__} runs generated code"}
-        scope = self.t.open("tool", f"{sc.OP_TOOL} {name}", SpanKind.INTERNAL, attrs, owner=instance, name=name)
+        scope = self.t.open("tool", f"{sc.OP_TOOL} {name}", SpanKind.INTERNAL, attrs, owner=instance, name=name,
+                            borrow=native.current_span(self.t.registry, native.CODE))
         if scope.run is not None:
             scope.run.touch()
         if self.t.capturing:

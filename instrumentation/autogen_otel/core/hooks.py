@@ -65,7 +65,7 @@ class SpanHooks:
         return scope
 
     def open_tool(self, instance: Any, name: str, tool_type: str, description: Any, call_id: Any,
-                  arguments: Any, *, spanless: bool = False) -> Scope:
+                  arguments: Any, *, spanless: bool = False, borrow: Span | None = None) -> Scope:
         """An ``execute_tool`` span; the same tool with the same arguments again and again is a loop."""
         attrs: dict[str, Any] = {sc.GEN_AI_OPERATION_NAME: sc.OP_TOOL, sc.GEN_AI_TOOL_NAME: name,
                                  sc.GEN_AI_TOOL_TYPE: tool_type}
@@ -74,7 +74,7 @@ class SpanHooks:
         if call_id:
             attrs[sc.GEN_AI_TOOL_CALL_ID] = content.safe_text(call_id)
         scope = self.t.open("tool", f"{sc.OP_TOOL} {name}", SpanKind.INTERNAL, attrs, owner=instance, name=name,
-                            spanless=spanless)
+                            spanless=spanless, borrow=borrow)
         if scope.run is not None:
             scope.run.touch()
             detection = scope.run.loops.tool_call(name, arguments_key(arguments))
@@ -101,6 +101,9 @@ class SpanHooks:
 
 class ChatSpanHooks(SpanHooks):
     """``chat`` spans of any framework: usage, cost, token/duration metrics, time to first chunk."""
+
+    # The framework records token usage and operation duration itself on the spans we borrow.
+    framework_metrics = False
 
     def open_chat(self, span_name: str, attrs: Mapping[str, Any], owner: Any, provider: str, model: str | None,
                   parent: Scope | None = None, borrow: Span | None = None) -> Scope:
@@ -152,7 +155,7 @@ class ChatSpanHooks(SpanHooks):
             scope.run.touch()
 
         labels = self._labels(scope)
-        if not scope.borrowed:  # else the framework records its own token usage
+        if not (scope.borrowed and self.framework_metrics):
             token_hist = self.t.instruments.token_usage
             token_hist.record(input_tokens, {**labels, sc.GEN_AI_TOKEN_TYPE: sc.TOKEN_TYPE_INPUT},
                               context=scope.context)
@@ -177,7 +180,7 @@ class ChatSpanHooks(SpanHooks):
             labels = self._labels(scope)
             if exc is not None:
                 labels[sc.ERROR_TYPE] = error_type(exc)
-            if not scope.borrowed:  # else the framework records its own operation duration
+            if not (scope.borrowed and self.framework_metrics):
                 self.t.instruments.operation_duration.record(scope.elapsed(), labels, context=scope.context)
             if scope.first_item_at is not None and scope.span is not None:
                 ttfc = scope.first_item_at - scope.started

@@ -16,7 +16,7 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Span
+from opentelemetry.trace import Span, SpanContext
 
 from .health import LoopDetector
 
@@ -132,8 +132,11 @@ class ScopeRegistry:
 
     def current(self) -> tuple[Scope | None, RunState | None]:
         """Our innermost open scope for the current context, and the run it belongs to."""
-        ctx = trace.get_current_span().get_span_context()
-        if not ctx.is_valid:
+        return self.around(trace.get_current_span().get_span_context())
+
+    def around(self, ctx: SpanContext | None) -> tuple[Scope | None, RunState | None]:
+        """Our scope for the span ``ctx`` names (else ``None``), and the run of its trace."""
+        if ctx is None or not ctx.is_valid:
             return None, None
         with self._lock:
             scope = self._by_span.get(ctx.span_id)

@@ -13,6 +13,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from . import content
 from . import semconv as sc
+from .borrowing import hold_end, release_end
 from .config import Settings
 from .evaluations import Recorder, RunRecord, RunView, evaluators
 from .health import STOP_CANCELLED, STOP_ERROR, LoopDetection, LoopDetector, stop_category
@@ -34,6 +35,12 @@ def error_type(exc: BaseException) -> str:
 
 def is_cancellation(exc: BaseException) -> bool:
     return isinstance(exc, asyncio.CancelledError) or type(exc).__name__ == "CancelledError"
+
+
+def _enrich(span: Span, attributes: Mapping[str, Any]) -> None:
+    """Our attributes on a framework's span, where it has none of its own."""
+    existing = getattr(span, "attributes", None) or {}
+    span.set_attributes({key: value for key, value in attributes.items() if key not in existing})
 
 
 class Telemetry:
@@ -58,13 +65,14 @@ class Telemetry:
         if parent is not None and parent.context is not None:
             parent_scope, run, parent_ctx = parent, parent.run, parent.context
         else:
-            parent_scope, run = self.registry.current()
+            # A borrowed span's parent may be one of ours, with the framework's span current.
+            parent_scope, run = (self.registry.around(getattr(borrow, "parent", None)) if borrow is not None
+                                 else self.registry.current())
             parent_ctx = otel_context.get_current()
         span: Span | None
         if borrow is not None:
             span = borrow
-            existing = getattr(span, "attributes", None) or {}
-            span.set_attributes({key: value for key, value in attributes.items() if key not in existing})
+            _enrich(span, attributes)
         elif spanless:
             span = None
         else:
@@ -98,11 +106,27 @@ class Telemetry:
                 record = self._finish_run(scope, exc)
         finally:
             if scope.span is not None:
-                if not scope.borrowed:
+                if scope.borrowed:
+                    release_end(scope.span, scope)  # if the framework asked to end it while we were finishing
+                else:
                     scope.span.end()
                 self.registry.remove(scope)
         if record is not None:
             self.evaluations.run_evaluators(record)  # after the run's span ended: never part of its duration
+
+    def take_span(self, scope: Scope, span: Span, span_name: str, attributes: Mapping[str, Any]) -> None:
+        """A spanless scope gets its span once the framework opens its own further in: borrowed when
+        it records, else one of ours in its place (the framework's tracer is a no-op)."""
+        if scope.span is not None or scope.ended:
+            return
+        if span.is_recording():
+            _enrich(span, attributes)
+            scope.borrowed = True
+            hold_end(span, scope)
+        else:
+            span = self.tracer.start_span(span_name, context=scope.context, attributes=attributes)
+        scope.span, scope.context = span, trace.set_span_in_context(span, scope.context)
+        self.registry.add(scope)
 
     def outcome(self, scope: Scope, result: Any, final_text: str | None) -> None:
         """What a run returned to the app (for ``record_evaluation(result, ...)``) and its final message."""

@@ -41,9 +41,10 @@ class AgentRunHooks(SpanHooks):
         borrow = None
         if native.active() and native.has_layer(instance, "AgentTelemetryLayer"):
             # Agent Framework's own telemetry is on: its agent span is the invocation's span.
-            borrow = native.current_span(sc.OP_AGENT, **{sc.GEN_AI_AGENT_ID: getattr(instance, "id", None)})
-            if borrow is None or self.t.registry.has(borrow):
-                return None  # outside its span (Agent.run before its layer): the inner run borrows it
+            borrow = native.current_span(self.t.registry, sc.OP_AGENT,
+                                         **{sc.GEN_AI_AGENT_ID: getattr(instance, "id", None)})
+            if borrow is None:  # outside its span (Agent.run before its layer): the inner run borrows it
+                return None
         name = agent_name(instance)
         extra: dict[str, Any] = {sc.AUTOGEN_STREAM: bool(kwargs.get("stream"))}
         if run is None:

@@ -53,15 +53,14 @@ def endpoint_of(client: Any) -> tuple[str | None, int | None]:
 
 class MAFChatHooks(ChatSpanHooks):
     site = "agent framework model call"
+    framework_metrics = True
 
     def start(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Scope | None:
         current, _ = self.t.registry.current()
         if current is not None and current.kind == "chat":
             return None
         # Agent Framework's own telemetry, when on, opens its chat span in a layer above this call.
-        borrow = native.current_span(sc.OP_CHAT) if native.active() else None
-        if borrow is not None and self.t.registry.has(borrow):
-            return None
+        borrow = native.current_span(self.t.registry, sc.OP_CHAT) if native.active() else None
         model = model_of(instance, kwargs)
         provider = provider_of(instance)
         attrs: dict[str, Any] = {sc.GEN_AI_OPERATION_NAME: sc.OP_CHAT, sc.GEN_AI_PROVIDER_NAME: provider,

@@ -16,13 +16,15 @@ import logging
 import sys
 from typing import Any
 
-from opentelemetry import trace
 from opentelemetry.trace import Span
+
+from ..core.borrowing import framework_span
+from ..core.scopes import ScopeRegistry
 
 logger = logging.getLogger("autogen_otel")
 
 _MODULE = "agent_framework.observability"
-_SCOPE = "agent_framework"  # the instrumentation scope of Agent Framework's tracer
+_TRACER = "agent_framework"
 
 
 def active() -> bool:
@@ -40,19 +42,10 @@ def has_layer(instance: Any, layer: str) -> bool:
     return any(cls.__name__ == layer and cls.__module__ == _MODULE for cls in type(instance).__mro__)
 
 
-def current_span(operation: str, **expected: Any) -> Span | None:
-    """Agent Framework's own span for ``operation`` if it is the current span (and its attributes
-    match ``expected``, e.g. the agent's id): the span our scope borrows."""
-    span = trace.get_current_span()
-    scope = getattr(span, "instrumentation_scope", None)
-    if getattr(scope, "name", None) != _SCOPE or not span.is_recording():
-        return None
-    attributes = getattr(span, "attributes", None) or {}
-    if attributes.get("gen_ai.operation.name") != operation:
-        return None
-    if any(attributes.get(key) != value for key, value in expected.items()):
-        return None
-    return span
+def current_span(registry: ScopeRegistry, operation: str, **expected: Any) -> Span | None:
+    """Agent Framework's own span for ``operation`` (``expected``: e.g. the agent's id), if it is the
+    current span and not borrowed yet."""
+    return framework_span(registry, _TRACER, **{"gen_ai.operation.name": operation, **expected})
 
 
 class NativeTelemetryPatch:

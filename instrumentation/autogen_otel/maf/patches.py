@@ -4,6 +4,7 @@ hook runs, ``agent_framework`` itself may still be initialising (core 1.9 import
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from ..core.families import AttributePatch, FamilyPatch, PatchGroup
@@ -40,12 +41,14 @@ def workflows(telemetry: Telemetry) -> PatchGroup:
     from agent_framework._workflows._executor import Executor
     from agent_framework._workflows._workflow import Workflow
 
-    from .workflows import ExecutorHooks, WorkflowRunHooks, run_result_wrapper
+    from .workflows import SPAN_FUNCTIONS, ExecutorHooks, WorkflowRunHooks, run_result_wrapper, run_span_wrapper
 
+    module = sys.modules[Workflow.__module__]
     return PatchGroup([
         AttributePatch(Workflow, "_run_workflow_with_tracing", stream_wrapper(WorkflowRunHooks(telemetry))),
         AttributePatch(Workflow, "run", run_result_wrapper(telemetry)),
         AttributePatch(Executor, "execute", coroutine_wrapper(ExecutorHooks(telemetry))),
+        *(AttributePatch(module, name, run_span_wrapper(telemetry)) for name in SPAN_FUNCTIONS),
     ])
 
 

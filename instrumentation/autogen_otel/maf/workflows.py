@@ -11,9 +11,12 @@ agent's ``invoke_agent`` says it); the framework's routing executors none at all
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sys
 import uuid
 import weakref
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from opentelemetry.trace import SpanKind
@@ -26,7 +29,8 @@ from ..core.health import STOP_AWAITING_INPUT, STOP_CANCELLED, STOP_ERROR, STOP_
 from ..core.hooks import SpanHooks
 from ..core.scopes import Scope
 from ..core.telemetry import STOP_DECIDED, is_cancellation
-from ..core.wrappers import Awaiting
+from ..core.wrappers import Awaiting, call_arg
+from . import native
 from .agents import agent_name
 
 _PENDING = "maf.pending_requests"
@@ -35,6 +39,13 @@ _FINAL = "maf.final_text"
 # The conversation a workflow instance is in: kept while its last run ended waiting for input,
 # so the run that answers continues it.
 _conversations: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+# Runs waiting for Agent Framework's own run span (its telemetry on), by workflow id: one run at a
+# time per workflow instance.
+_awaiting_span: dict[str, Scope] = {}
+_SPAN = "maf.span"
+# Agent Framework's function opening a run's span, per release: a context manager up to 1.14, a span after.
+SPAN_FUNCTIONS = ("create_workflow_span", "start_workflow_span")
+_RUN_SPAN = "invoke_workflow"  # OtelAttr.WORKFLOW_RUN_SPAN
 # The run a workflow instance just finished, until its run() hands the result to the app.
 _finished: weakref.WeakKeyDictionary[Any, RunRecord] = weakref.WeakKeyDictionary()
 
@@ -89,9 +100,14 @@ class WorkflowRunHooks(SpanHooks):
         }
         if continuing:
             attrs[sc.AUTOGEN_RUN_CONTINUED] = True
+        # With Agent Framework's own telemetry on, the run's span is the one it opens inside.
+        deferred = native.active() and _framework_opens_run_span()
         scope = self.t.open("workflow", f"{sc.OP_WORKFLOW} {name}", SpanKind.INTERNAL, attrs, owner=instance,
-                            name=name, new_run=name if run is None else None)
+                            name=name, new_run=name if run is None else None, spanless=deferred)
         scope.attrs[_WORKFLOW] = instance
+        if deferred:
+            scope.attrs[_SPAN] = (f"{sc.OP_WORKFLOW} {name}", attrs)
+            _awaiting_span[content.safe_text(getattr(instance, "id", ""))] = scope
         return scope
 
     def item(self, scope: Scope, event: Any) -> None:
@@ -141,6 +157,8 @@ class WorkflowRunHooks(SpanHooks):
 
     def _end(self, scope: Scope, exc: BaseException | None) -> None:
         workflow = scope.attrs.pop(_WORKFLOW, None)
+        if _awaiting_span.get(content.safe_text(getattr(workflow, "id", ""))) is scope:
+            del _awaiting_span[content.safe_text(getattr(workflow, "id", ""))]
         if scope.owns_run and scope.span is not None:
             self.t.outcome(scope, None, scope.attrs.get(_FINAL))
             if workflow is not None:
@@ -174,6 +192,41 @@ class ExecutorHooks(SpanHooks):
         if scope.run is not None:
             scope.run.touch()
         self.t.close(scope, exc)
+
+
+def _framework_opens_run_span() -> bool:
+    module = sys.modules.get("agent_framework._workflows._workflow")
+    return any(hasattr(getattr(module, name, None), "__wrapped__") for name in SPAN_FUNCTIONS)
+
+
+def run_span_wrapper(telemetry: Any) -> Any:
+    """Agent Framework's own workflow run span, once it opens it: the waiting run's scope takes it."""
+
+    def take(name: Any, attributes: Any, span: Any) -> None:
+        if name != _RUN_SPAN or not isinstance(attributes, Mapping):
+            return
+        scope = _awaiting_span.pop(content.safe_text(attributes.get("workflow.id", "")), None)
+        if scope is not None:
+            span_name, attrs = scope.attrs.pop(_SPAN)
+            telemetry.take_span(scope, span, span_name, attrs)
+
+    @contextlib.contextmanager
+    def entered(manager: Any, name: Any, attributes: Any) -> Iterator[Any]:
+        with manager as span:
+            safely("agent framework workflow span", take, name, attributes, span)
+            yield span
+
+    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        result = wrapped(*args, **kwargs)
+        name, attributes = call_arg(args, kwargs, 0, "name"), call_arg(args, kwargs, 1, "attributes")
+        if name != _RUN_SPAN:
+            return result
+        if wrapped.__name__ == "create_workflow_span":
+            return entered(result, name, attributes)
+        safely("agent framework workflow span", take, name, attributes, result)
+        return result
+
+    return wrapper
 
 
 def round_limit_wrapper(telemetry: Any) -> Any:
