@@ -25,7 +25,8 @@ def run_instrumented(script: str, receiver: OTLPReceiver, **env: str) -> subproc
         "PYTHONWARNINGS": "ignore",
         **env,
     })
-    return subprocess.run([str(BIN / "opentelemetry-instrument"), sys.executable, str(EXAMPLES / script)],
+    name, *args = script.split()
+    return subprocess.run([str(BIN / "opentelemetry-instrument"), sys.executable, str(EXAMPLES / name), *args],
                           env=environment, capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -155,6 +156,52 @@ def test_agent_framework_example_under_opentelemetry_instrument(receiver, script
     for name in ("autogen.cost", "autogen.runs", "gen_ai.client.token.usage", "gen_ai.client.operation.duration"):
         assert receiver.metrics.get(name), (name, sorted(receiver.metrics))
     assert not [n for n in receiver.metrics if n.startswith("agent_framework")], sorted(receiver.metrics)
+
+
+def _metric_points(receiver, name):
+    """(scope, unit, data points) of every export of metric ``name``."""
+    for scope, metric in receiver.metric_scopes:
+        if metric.name == name:
+            points = metric.histogram.data_points if metric.HasField("histogram") else metric.sum.data_points
+            yield scope, metric.unit, points
+
+
+@pytest.mark.parametrize("script,env", [
+    ("maf_native_telemetry.py", {}),  # configure_otel_providers() at start-up, as its docs show
+    ("maf_native_telemetry.py enable", {}),  # enable_instrumentation()
+    ("maf_sequential_tools.py", {"ENABLE_INSTRUMENTATION": "true"}),
+])
+def test_agent_framework_own_telemetry_on_gives_one_span_per_operation(receiver, script, env):
+    done = run_instrumented(script, receiver, **env)
+    assert done.returncode == 0, done.stderr
+
+    spans = receiver.spans
+    # Every span is Agent Framework's own: we borrowed its run, agent and model-call spans.
+    assert spans and {s["scope"] for s in spans} == {"agent_framework"}, {s["scope"] for s in spans}
+    runs = [s for s in spans if s["attributes"].get("gen_ai.operation.name") in ("invoke_workflow", "invoke_agent")
+            and not s["parent_id"]]
+    chats = [s for s in spans if s["attributes"].get("gen_ai.operation.name") == "chat"]
+    agents = [s for s in spans if s["attributes"].get("gen_ai.operation.name") == "invoke_agent"]
+    assert chats and all("autogen.cost.usd" in s["attributes"] for s in chats)
+    for run in runs:  # each run one trace, with its outcome and cost on its root
+        assert run["attributes"]["autogen.run.stop_category"] == "completed"
+        members = [s for s in spans if s["trace_id"] == run["trace_id"]]
+        run_chats = [s for s in members if s in chats]
+        assert run["attributes"]["autogen.cost.usd"] == pytest.approx(
+            sum(s["attributes"]["autogen.cost.usd"] for s in run_chats))
+    assert len({(s["trace_id"], s["span_id"]) for s in agents}) == len(agents)
+    workflow_runs = [s for s in spans if s["attributes"].get("gen_ai.operation.name") == "invoke_workflow"]
+    assert len(workflow_runs) == 1, [s["name"] for s in workflow_runs]
+
+    # Each model call measured once: its duration and tokens by Agent Framework, its cost by us.
+    durations = [(scope, unit, sum(p.count for p in points if dict(
+        (a.key, a.value.string_value) for a in p.attributes).get("gen_ai.operation.name") == "chat"))
+        for scope, unit, points in _metric_points(receiver, "gen_ai.client.operation.duration")]
+    assert {scope for scope, _unit, count in durations if count} == {"agent_framework"}
+    assert max(count for _s, _u, count in durations) == len(chats)
+    assert {scope for scope, _u, _p in _metric_points(receiver, "gen_ai.client.token.usage")} == {"agent_framework"}
+    costs = [sum(p.as_double for p in points) for _s, _u, points in _metric_points(receiver, "autogen.cost")]
+    assert max(costs) == pytest.approx(sum(s["attributes"]["autogen.cost.usd"] for s in chats))
 
 
 def test_agent_framework_disabled_by_its_own_name(receiver):

@@ -1,18 +1,20 @@
 """Agent Framework's own telemetry (``agent_framework.observability``), and how we share the
 process with it.
 
-By default it is switched off while we instrument (and put back as it was by ``uninstrument()``):
-left on beside ours it would duplicate every agent, model and tool span. An app that turns it on
-again -- ``configure_otel_providers()``, ``enable_instrumentation()``, a reload of the module, as
-Agent Framework's docs and tests do -- gets Agent Framework's telemetry exactly as it documents it,
-and ours steps aside per operation: we *borrow* its ``invoke_agent`` and ``chat`` spans (adding
-cost, run and health attributes where it has none, never ending them) and leave its tool spans and
-its token and duration metrics to it, so every operation has one span and one measurement.
+Unless the app sets ``ENABLE_INSTRUMENTATION`` itself, it is switched off while we instrument (and
+put back as it was by ``uninstrument()``): left on beside ours it would duplicate every agent, model
+and tool span. Turned on -- that variable, ``configure_otel_providers()``, ``enable_instrumentation()``,
+a reload of the module, as Agent Framework's docs and tests do -- it works exactly as Agent Framework
+documents it, and ours steps aside per operation: we *borrow* its ``invoke_workflow``,
+``invoke_agent`` and ``chat`` spans (adding cost, run and health attributes where it has none,
+never ending them) and leave its tool spans and its token and duration metrics to it, so every
+operation has one span and one measurement.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
@@ -58,6 +60,8 @@ class NativeTelemetryPatch:
 
         self._settings = OBSERVABILITY_SETTINGS
         self._was = bool(OBSERVABILITY_SETTINGS.enable_instrumentation)
+        if os.environ.get("ENABLE_INSTRUMENTATION", "").strip():
+            return  # the app said whether it wants Agent Framework's telemetry: as it said
         if self._was:
             OBSERVABILITY_SETTINGS.enable_instrumentation = False
             logger.debug("autogen-otel: Agent Framework's own telemetry is off while autogen-otel instruments it; "
