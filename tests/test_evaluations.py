@@ -17,6 +17,7 @@ from teams import WEATHER_SCRIPT, weather_team
 
 
 def _evaluation_spans(spans):
+    assert autogen_otel.flush_evaluations(10)  # evaluators run on their own thread, after the run
     return [s for s in spans.get_finished_spans() if s.name.startswith("evaluation ")]
 
 
@@ -104,6 +105,7 @@ async def test_evaluators_run_at_run_end_contained_and_bounded(instrument, spans
         autogen_otel.add_evaluator(each)
     with caplog.at_level(logging.WARNING, logger="autogen_otel"):
         result = await asyncio.wait_for(weather_team(llm_server(WEATHER_SCRIPT)).run(task="Weather?"), timeout=30)
+        assert autogen_otel.flush_evaluations(10)
     release.set()
     assert result.stop_reason and "TERMINATE" in result.messages[-1].content
 
@@ -115,6 +117,46 @@ async def test_evaluators_run_at_run_end_contained_and_bounded(instrument, spans
     assert names == ["costed", "final_answer", "turns_ok"], "the hanging evaluator's result is dropped"
     assert "evaluator 'raises' raised RuntimeError('evaluator bug')" in caplog.text
     assert "left behind" in caplog.text
+
+
+async def test_a_slow_evaluator_never_holds_up_the_run_or_its_loop(instrument, spans, llm_server, monkeypatch):
+    monkeypatch.setattr(evaluations, "EVALUATOR_TIMEOUT_S", 30.0)
+    started, release = threading.Event(), threading.Event()
+
+    def slow(view):
+        started.set()
+        release.wait(30)  # set by this test only once the run has returned and the loop moved on
+        return Evaluation("slow", label="pass")
+
+    autogen_otel.add_evaluator(slow)
+    ticks = 0
+
+    async def unrelated_task():
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.create_task(unrelated_task())
+    try:
+        result = await asyncio.wait_for(weather_team(llm_server(WEATHER_SCRIPT)).run(task="Weather?"), timeout=30)
+        assert "TERMINATE" in result.messages[-1].content
+        assert await asyncio.to_thread(started.wait, 10), "the evaluator runs, on a thread of its own"
+        before = ticks
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert ticks > before and not release.is_set(), "the loop runs on while the evaluator is blocked"
+    finally:
+        ticker.cancel()
+        release.set()
+    [evaluation] = _evaluation_spans(spans)
+    assert evaluation.attributes["gen_ai.evaluation.name"] == "slow"
+    assert evaluation.parent.trace_id == result_trace(spans)
+
+
+def result_trace(spans):
+    [root] = [s for s in spans.get_finished_spans() if s.parent is None and s.name.startswith("invoke_workflow")]
+    return root.context.trace_id
 
 
 async def test_final_answer_fails_a_run_stopped_by_its_limit(instrument, spans, llm_server):

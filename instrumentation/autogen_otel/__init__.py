@@ -14,12 +14,12 @@ from .version import __version__
 
 __all__ = ["AG2Budget", "AG2Instrumentor", "AgentFrameworkBudget", "AgentFrameworkInstrumentor", "AutoGenInstrumentor",
            "BudgetTermination", "Evaluation", "RunView", "WaterfallExporter", "__version__", "add_evaluator",
-           "configure", "expect_file", "final_answer", "record_evaluation", "remove_evaluator"]
+           "configure", "expect_file", "final_answer", "flush_evaluations", "record_evaluation", "remove_evaluator"]
 
 
 # Loaded on first use, not by `opentelemetry-instrument` loading the instrumentors.
 _ON_USE = {name: ".evaluation" for name in ("Evaluation", "RunView", "add_evaluator", "expect_file", "final_answer",
-                                             "record_evaluation", "remove_evaluator")}
+                                             "flush_evaluations", "record_evaluation", "remove_evaluator")}
 _ON_USE["WaterfallExporter"] = ".waterfall"
 _LAZY = {
     # name: (module, what it needs, the pip install that brings it)

@@ -16,10 +16,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core.evaluations import Evaluation, RunView, add_evaluator, expect_file, final_answer, remove_evaluator, warn_once
+from .core.evaluations import (
+    Evaluation,
+    RunView,
+    add_evaluator,
+    expect_file,
+    final_answer,
+    flush_evaluations,
+    remove_evaluator,
+    warn_once,
+)
 
-__all__ = ["Evaluation", "RunView", "add_evaluator", "expect_file", "final_answer", "record_evaluation",
-           "remove_evaluator"]
+__all__ = ["Evaluation", "RunView", "add_evaluator", "expect_file", "final_answer", "flush_evaluations",
+           "record_evaluation", "remove_evaluator"]
 
 
 def _live() -> list[Any]:

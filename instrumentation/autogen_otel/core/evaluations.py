@@ -10,8 +10,10 @@ carries the semconv attributes and the semconv event. Results of finished runs a
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
+import queue
 import threading
 import time
 import weakref
@@ -29,7 +31,7 @@ from . import semconv as sc
 
 logger = logging.getLogger("autogen_otel")
 
-EVALUATOR_TIMEOUT_S = 2.0  # all evaluators of one run together; one that hangs is left behind
+EVALUATOR_TIMEOUT_S = 2.0  # each evaluator of a run; one that hangs is left behind
 _REMEMBERED = 512  # finished runs whose result objects cannot be weakly referenced
 _MAX_NAME = 64
 
@@ -233,31 +235,103 @@ class Recorder:
         return True
 
     def run_evaluators(self, record: RunRecord) -> None:
-        """Every registered evaluator on the finished run, in a worker thread bounded in time."""
+        """Every registered evaluator on the finished run, later, on the evaluators' own thread."""
         registered = evaluators()
-        if not registered or record.view is None:
-            return
+        if registered and record.view is not None:
+            _QUEUE.submit(self, record, registered)
+
+    def evaluate(self, record: RunRecord, registered: list[Evaluator]) -> None:
+        """On the evaluators' thread: each evaluator with a deadline of its own, then its results."""
         view = record.view
-        results: list[tuple[Evaluator, Any]] = []
-
-        def work() -> None:
-            for evaluator in registered:
-                try:
-                    results.append((evaluator, evaluator(view)))
-                except Exception as exc:
-                    warn_once(f"evaluator {getattr(evaluator, '__name__', evaluator)!r} raised {exc!r}")
-
-        worker = threading.Thread(target=work, name="autogen-otel-evaluators", daemon=True)
-        started = time.monotonic()
-        worker.start()
-        worker.join(EVALUATOR_TIMEOUT_S)
-        if worker.is_alive():
-            warn_once(f"evaluators still running after {EVALUATOR_TIMEOUT_S:.0f}s were left behind "
-                      f"({time.monotonic() - started:.1f}s); their results are dropped")
-        for evaluator, returned in list(results):
+        for evaluator in registered:
+            returned = _call_with_deadline(evaluator, view)
+            if returned is _LATE:
+                continue
             for evaluation in returned if isinstance(returned, (list, tuple)) else ([returned] if returned else []):
                 if isinstance(evaluation, Evaluation):
                     self.record(record, evaluation)
                 else:
-                    warn_once(f"evaluator {getattr(evaluator, '__name__', evaluator)!r} returned "
-                              f"{type(evaluation).__name__}, not Evaluation")
+                    warn_once(f"evaluator {_name(evaluator)!r} returned {type(evaluation).__name__}, not Evaluation")
+
+
+def _name(evaluator: Any) -> str:
+    return str(getattr(evaluator, "__name__", evaluator))
+
+
+_LATE = object()
+
+
+def _call_with_deadline(evaluator: Evaluator, view: Any) -> Any:
+    """``evaluator(view)``, or ``_LATE`` when it raised or is still running after ``EVALUATOR_TIMEOUT_S``
+    (it is left behind on a daemon thread; its result is dropped)."""
+    outcome: list[Any] = []
+
+    def call() -> None:
+        try:
+            outcome.append(evaluator(view))
+        except Exception as exc:
+            warn_once(f"evaluator {_name(evaluator)!r} raised {exc!r}")
+
+    thread = threading.Thread(target=call, name=f"autogen-otel-evaluator-{_name(evaluator)}", daemon=True)
+    thread.start()
+    thread.join(EVALUATOR_TIMEOUT_S)
+    if thread.is_alive():
+        warn_once(f"evaluator {_name(evaluator)!r} still running after {EVALUATOR_TIMEOUT_S:g}s was left behind; "
+                  "its result is dropped")
+        return _LATE
+    return outcome[0] if outcome else _LATE
+
+
+class EvaluationQueue:
+    """Finished runs waiting for their evaluators: bounded, served by one daemon thread started on
+    first use, so a run's end never waits for an evaluator (nor does anything else on its loop).
+    At exit, runs still queued get ``EXIT_WAIT_S`` to finish."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[Recorder, RunRecord, list[Evaluator]]] = queue.Queue(_QUEUED)
+        self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+
+    def submit(self, recorder: Recorder, record: RunRecord, registered: list[Evaluator]) -> None:
+        with self._lock:
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._work, name="autogen-otel-evaluations", daemon=True)
+                self._worker.start()
+                atexit.register(self.flush, EXIT_WAIT_S)
+        try:
+            self._queue.put_nowait((recorder, record, registered))
+        except queue.Full:
+            warn_once(f"more than {_QUEUED} finished runs wait for their evaluators: later runs are not evaluated "
+                      "until the evaluators catch up")
+
+    def _work(self) -> None:
+        while True:
+            recorder, record, registered = self._queue.get()
+            try:
+                recorder.evaluate(record, registered)
+            except Exception as exc:  # never stop serving the queue
+                warn_once(f"internal error running evaluators: {exc!r}")
+            finally:
+                self._queue.task_done()
+
+    def flush(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for every queued run to be evaluated; True when none is left."""
+        deadline = time.monotonic() + timeout
+        with self._queue.all_tasks_done:
+            while self._queue.unfinished_tasks:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._queue.all_tasks_done.wait(left)
+        return True
+
+
+EXIT_WAIT_S = 2.0
+_QUEUED = 1024
+_QUEUE = EvaluationQueue()
+
+
+def flush_evaluations(timeout: float = 5.0) -> bool:
+    """Wait (up to ``timeout`` seconds) until the evaluators of every finished run have run and their
+    results are recorded -- e.g. before a short-lived process flushes its exporters. True when done."""
+    return _QUEUE.flush(timeout)
