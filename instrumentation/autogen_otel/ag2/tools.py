@@ -47,7 +47,7 @@ class FunctionHooks(SpanHooks):
                 success, reply = result
                 text = reply.get("content") if isinstance(reply, Mapping) else reply
                 if not success:
-                    self.t.mark_error(scope, RuntimeError(content.safe_text(text)), sc.ERROR_TYPE_TOOL)
+                    self.t.mark_failed(scope, sc.ERROR_TYPE_TOOL, content.safe_text(text))
                 if self.t.capturing:
                     self.t.record_content(scope, {sc.GEN_AI_TOOL_CALL_RESULT: text})
         finally:
@@ -103,7 +103,7 @@ class CodeHooks(FunctionHooks):
             if isinstance(exit_code, int) and scope.span is not None:
                 scope.span.set_attribute(sc.AUTOGEN_CODE_EXIT_CODE, exit_code)
                 if exit_code != 0:
-                    self.t.mark_error(scope, RuntimeError(f"exit code {exit_code}"), CODE_ERROR)
+                    self.t.mark_failed(scope, CODE_ERROR, f"exit code {exit_code}", text_is_content=False)
             if self.t.capturing:
                 self.t.record_content(scope, {sc.GEN_AI_TOOL_CALL_RESULT: output})
         finally:

@@ -49,7 +49,7 @@ class ToolHooks(SpanHooks):
         try:
             if getattr(result, "is_error", False) and sc.ERROR_TYPE not in scope.attrs:
                 # The workbench turned an exception into an error result.
-                self.t.mark_error(scope, RuntimeError(content.safe_text(_result_text(result))), sc.ERROR_TYPE_TOOL)
+                self.t.mark_failed(scope, sc.ERROR_TYPE_TOOL, content.safe_text(_result_text(result)))
             if self.t.capturing:
                 self.t.record_content(scope, {sc.GEN_AI_TOOL_CALL_RESULT: _result_text(result)})
         finally:

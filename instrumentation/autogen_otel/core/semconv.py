@@ -58,6 +58,10 @@ SERVER_ADDRESS = "server.address"
 SERVER_PORT = "server.port"
 ERROR_TYPE = "error.type"
 ERROR_TYPE_OTHER = "_OTHER"
+EXCEPTION_EVENT = "exception"
+EXCEPTION_TYPE = "exception.type"
+EXCEPTION_MESSAGE = "exception.message"
+EXCEPTION_STACKTRACE = "exception.stacktrace"
 ERROR_TYPE_TOOL = "tool_error"  # a tool that reported failure rather than raising
 
 TOKEN_TYPE_INPUT = "input"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import traceback
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,6 +36,14 @@ def error_type(exc: BaseException) -> str:
 
 def is_cancellation(exc: BaseException) -> bool:
     return isinstance(exc, asyncio.CancelledError) or type(exc).__name__ == "CancelledError"
+
+
+_FRAMES = 8  # innermost frames of a traceback recorded without content capture
+
+
+def _qualified(cls: type) -> str:
+    module = cls.__module__
+    return cls.__qualname__ if module in ("builtins", "__main__") else f"{module}.{cls.__qualname__}"
 
 
 def _enrich(span: Span, attributes: Mapping[str, Any]) -> None:
@@ -232,14 +241,38 @@ class Telemetry:
         self.instruments.loops.add(1, labels, context=scope.context)
 
     def mark_error(self, scope: Scope, exc: BaseException, etype: str | None = None) -> None:
-        etype = etype or error_type(exc)
+        """A call that raised: ERROR status, ``error.type`` and the semconv ``exception`` event. The
+        message is content (a tool's error names what it was asked about): without content capture
+        the status says the error type and the event the exception's type and where it was raised."""
+        self._error(scope, etype or error_type(exc), content.safe_text(exc), exc)
+
+    def mark_failed(self, scope: Scope, etype: str, text: str, *, text_is_content: bool = True) -> None:
+        """A call that reported failure without raising (a tool's error result, a non-zero exit code)."""
+        self._error(scope, etype, text, None, text_is_content)
+
+    def _error(self, scope: Scope, etype: str, message: str, exc: BaseException | None,
+               message_is_content: bool = True) -> None:
         scope.attrs[sc.ERROR_TYPE] = etype
         span = scope.span
         if span is None or scope.borrowed:
             return  # the framework records the error on its own span
+        shown = bool(message) and (self.capturing or not message_is_content)
+        description = self.cap(content.scrub(message)) if shown else etype
         span.set_attribute(sc.ERROR_TYPE, etype)
-        span.set_status(Status(StatusCode.ERROR, self.cap(content.safe_text(exc)) or etype))
-        span.record_exception(exc, escaped=True)
+        span.set_status(Status(StatusCode.ERROR, description))
+        if exc is None:
+            return
+        attributes = {sc.EXCEPTION_TYPE: _qualified(type(exc))}
+        if self.capturing:
+            attributes[sc.EXCEPTION_MESSAGE] = description
+            trace_text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        else:  # where it was raised: frames without their source lines or the message
+            frames = traceback.extract_tb(exc.__traceback__)[-_FRAMES:]
+            located = "".join(f'  File "{f.filename}", line {f.lineno}, in {f.name}\n' for f in frames)
+            trace_text = f"Traceback (most recent call last):\n{located}{attributes[sc.EXCEPTION_TYPE]}"
+        attributes[sc.EXCEPTION_STACKTRACE] = content.truncate(content.scrub(trace_text),
+                                                               self.settings.max_attribute_length)
+        span.add_event(sc.EXCEPTION_EVENT, attributes)
 
     def owned_by(self, scope: Scope | None, kind: str, owner: object) -> bool:
         """True when ``scope`` is our ``kind`` span for this very object (a nested call to skip)."""

@@ -29,7 +29,7 @@ class Reply:
 
     text: str | None = None
     tool_calls: Sequence[tuple[str, Mapping[str, Any]]] = ()
-    status: int = 200  # anything else returns an OpenAI-style error body
+    status: int = 200  # anything else returns an OpenAI-style error body (its message: ``text``, if given)
     delay: float = 0.0  # seconds before answering (before the first chunk when streaming)
     chunk_delay: float = 0.0  # seconds between streamed chunks
     cached_tokens: int = 0
@@ -202,7 +202,7 @@ class ScriptedLLMServer:
         if reply.delay:
             time.sleep(reply.delay)
         if reply.status != 200:
-            handler._json(reply.status, {"error": {"message": f"scripted error {reply.status}",
+            handler._json(reply.status, {"error": {"message": reply.text or f"scripted error {reply.status}",
                                                    "type": "server_error", "code": str(reply.status)}})
             return
         prompt_tokens = sum(count_tokens(_message_text(m)) for m in request_messages(request))
