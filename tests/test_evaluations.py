@@ -271,3 +271,36 @@ async def test_agent_framework_results_are_evaluated_in_their_trace(instrument_m
     assert [r.split()[0] for r in roots] == ["invoke_workflow", "invoke_agent", "invoke_workflow"]
     assert len({s.context.trace_id for s in _evaluation_spans(spans)}) == 3
     assert by_name(finished, "invoke_agent researcher")
+
+
+def test_finished_runs_keep_nothing_of_the_apps_results():
+    """A soak of thousands of runs with large conversations: what is remembered to find each run
+    again stays a few bytes per run, whatever the conversations weigh."""
+    import gc
+    import tracemalloc
+
+    from autogen_agentchat.base import TaskResult
+    from autogen_agentchat.messages import TextMessage
+    from autogen_otel.core.evaluations import FinishedRuns, RunRecord
+    from opentelemetry.trace import INVALID_SPAN_CONTEXT
+
+    runs = FinishedRuns()
+    kept = []
+    tracemalloc.start()
+    try:
+        gc.collect()
+        baseline = tracemalloc.get_traced_memory()[0]
+        for i in range(3000):
+            result = TaskResult(messages=[TextMessage(source="a", content=f"{i}" + "x" * 50_000)])
+            runs.remember(result, RunRecord(INVALID_SPAN_CONTEXT, {"run": str(i)}))
+            if i >= 2990:
+                kept.append(result)
+            del result
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - baseline
+    finally:
+        tracemalloc.stop()
+    assert grown < 2 * 1024 * 1024, f"{grown / 1024 / 1024:.1f} MiB kept for 3000 runs of ~50 KB each"
+    assert [runs.find(r).labels["run"] for r in kept] == [str(i) for i in range(2990, 3000)]
+    stranger = TaskResult(messages=[TextMessage(source="a", content="never run")])
+    assert runs.find(stranger) is None

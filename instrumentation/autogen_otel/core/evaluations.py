@@ -4,7 +4,8 @@ and in metrics: recorded by the app for a run's result, or by evaluators called 
 A run's root span has ended by the time its result reaches the app, so an evaluation is its own
 short span, ``evaluation {name}``, whose parent is the run's root (the same trace) and which
 carries the semconv attributes and the semconv event. Results of finished runs are remembered
-(weakly where the result object allows it, else in a small bounded table) so a later
+(weakly where the result object allows it, else by id and fingerprint in a small bounded table:
+never the result itself) so a later
 ``record_evaluation(result, ...)`` finds its trace.
 """
 
@@ -32,7 +33,7 @@ from . import semconv as sc
 logger = logging.getLogger("autogen_otel")
 
 EVALUATOR_TIMEOUT_S = 2.0  # each evaluator of a run; one that hangs is left behind
-_REMEMBERED = 512  # finished runs whose result objects cannot be weakly referenced
+_REMEMBERED = 512  # finished runs whose result objects cannot be weakly referenced (a few ints each)
 _MAX_NAME = 64
 
 
@@ -131,10 +132,26 @@ def expect_file(path: str | Path, name: str | None = None) -> Evaluator:
 
 # --- where finished runs are remembered ---
 
+def _fingerprint(result: Any) -> tuple[Any, ...]:
+    """What tells a result apart without keeping it alive: its type and the ids of what it holds
+    (its messages list, ...), which no other object has while it lives."""
+    if isinstance(result, (list, tuple)):
+        parts = list(result)
+    elif isinstance(result, dict):
+        parts = list(result.values())
+    else:
+        parts = list(getattr(result, "__dict__", {}).values())
+    return (type(result), len(parts), *(id(part) for part in parts[:8]))
+
+
 @dataclass
 class FinishedRuns:
+    """Finished runs by the result the app got: weakly where the result allows it, else by its id
+    and fingerprint (AgentChat's ``TaskResult``, the list ``initiate_chats`` returns) -- never the
+    result itself, so nothing of the app's conversations is kept after the run."""
+
     _weak: weakref.WeakKeyDictionary[Any, RunRecord] = field(default_factory=weakref.WeakKeyDictionary)
-    _strong: OrderedDict[int, tuple[Any, RunRecord]] = field(default_factory=OrderedDict)
+    _by_id: OrderedDict[int, tuple[tuple[Any, ...], RunRecord]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def remember(self, result: Any, record: RunRecord) -> None:
@@ -146,10 +163,10 @@ class FinishedRuns:
                 return
             except TypeError:  # not weakly referenceable (slots, builtins)
                 pass
-            self._strong[id(result)] = (result, record)
-            self._strong.move_to_end(id(result))
-            while len(self._strong) > _REMEMBERED:
-                self._strong.popitem(last=False)
+            self._by_id[id(result)] = (_fingerprint(result), record)
+            self._by_id.move_to_end(id(result))
+            while len(self._by_id) > _REMEMBERED:
+                self._by_id.popitem(last=False)
 
     def find(self, result: Any) -> RunRecord | None:
         with self._lock:
@@ -159,8 +176,8 @@ class FinishedRuns:
                 record = None
             if record is not None:
                 return record
-            entry = self._strong.get(id(result))
-            return entry[1] if entry is not None and entry[0] is result else None
+            entry = self._by_id.get(id(result))
+            return entry[1] if entry is not None and entry[0] == _fingerprint(result) else None
 
 
 # --- validation and recording ---
@@ -242,7 +259,7 @@ class Recorder:
 
     def evaluate(self, record: RunRecord, registered: list[Evaluator]) -> None:
         """On the evaluators' thread: each evaluator with a deadline of its own, then its results."""
-        view = record.view
+        view, record.view = record.view, None  # the record stays findable; the view (final message) goes
         for evaluator in registered:
             returned = _call_with_deadline(evaluator, view)
             if returned is _LATE:
