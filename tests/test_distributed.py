@@ -345,3 +345,41 @@ def test_the_example_as_the_readme_runs_it() -> None:
     (trace,) = traces.values()
     assert_whole(trace)
     assert {s["resource"]["service.name"] for s in trace} == {"shop-driver", "shop-researcher", "shop-writer"}
+
+
+def test_sender_contexts_parse_correctly_from_many_threads_at_once():
+    """The runtime hands messages to handlers on several threads: the small cache of parsed sender
+    contexts is shared, and every lookup still finds its own sender."""
+    import threading
+    from types import SimpleNamespace
+
+    from autogen_otel.agentchat.runtime import sender_context
+    from opentelemetry import trace
+
+    wrong: list[str] = []
+
+    def hammer(worker: int) -> None:
+        for i in range(3000):
+            trace_id, span_id = f"{worker:08x}{i:024x}", f"{i + 1:016x}"
+            try:
+                ctx = sender_context(SimpleNamespace(traceparent=f"00-{trace_id}-{span_id}-01", tracestate=None))
+            except RuntimeError as exc:  # "dictionary changed size during iteration"
+                wrong.append(repr(exc))
+                continue
+            got = trace.get_current_span(ctx).get_span_context() if ctx is not None else None
+            if got is None or f"{got.trace_id:032x}" != trace_id:
+                wrong.append(f"{worker}/{i}")
+
+    import sys
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch as often as they can: between any two bytecodes
+    try:
+        threads = [threading.Thread(target=hammer, args=(w + 1,)) for w in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not wrong, wrong[:5]

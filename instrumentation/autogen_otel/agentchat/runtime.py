@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import threading
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -60,6 +61,7 @@ _ALWAYS_IMPORT = (
 # serves them all. Few entries: it must not hold on to finished runs' contexts for long.
 _CONTEXTS: dict[tuple[str, str | None], otel_context.Context | None] = {}
 _CONTEXTS_LIMIT = 64
+_CONTEXTS_LOCK = threading.Lock()  # handlers run on several threads; a lookup alone needs no lock
 
 
 def sender_context(metadata: Any) -> otel_context.Context | None:
@@ -83,9 +85,10 @@ def sender_context(metadata: Any) -> otel_context.Context | None:
     ctx: otel_context.Context | None = _PROPAGATOR.extract(carrier)
     if not trace.get_current_span(ctx).get_span_context().is_valid:
         ctx = None
-    if len(_CONTEXTS) >= _CONTEXTS_LIMIT:
-        _CONTEXTS.pop(next(iter(_CONTEXTS)), None)  # the oldest: hits come within one fan-out
-    _CONTEXTS[key] = ctx
+    with _CONTEXTS_LOCK:
+        if len(_CONTEXTS) >= _CONTEXTS_LIMIT:
+            _CONTEXTS.pop(next(iter(_CONTEXTS)), None)  # the oldest: hits come within one fan-out
+        _CONTEXTS[key] = ctx
     return ctx
 
 

@@ -13,6 +13,7 @@ import contextlib
 import functools
 import inspect
 import linecache
+import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Protocol
 
@@ -20,6 +21,8 @@ from opentelemetry import context as otel_context
 
 from .failopen import safely
 from .scopes import Scope
+
+logger = logging.getLogger("autogen_otel")
 
 
 class Hooks(Protocol):
@@ -80,7 +83,8 @@ def _attach(scope: Scope) -> object | None:
         return None
     try:
         return otel_context.attach(scope.context)
-    except Exception:
+    except Exception as exc:  # fail-open, but visible to whoever debugs it
+        logger.debug("autogen-otel: making the %s span %r current failed: %r", scope.kind, scope.name, exc)
         return None
 
 
@@ -88,8 +92,8 @@ def _detach(token: object | None) -> None:
     if token is not None:
         try:
             otel_context.detach(token)  # type: ignore[arg-type]
-        except Exception:
-            pass
+        except Exception as exc:
+            logger.debug("autogen-otel: restoring the context after a traced step failed: %r", exc)
 
 
 @contextlib.contextmanager
