@@ -112,18 +112,35 @@ async def test_run_health_metrics(instrument, metric_reader, llm_server):
 
 
 async def test_a_stalled_run_is_visible_while_it_runs(instrument, metric_reader, llm_server):
-    server = llm_server({"*": [Reply("ok", model="gpt-4o"), Reply("finally", delay=1.5, model="gpt-4o")]})
+    import threading
+
+    waiting, release = threading.Event(), threading.Event()
+    calls = []
+
+    def model(request):  # the second model call hangs until the test has looked at the gauges
+        calls.append(request)
+        if len(calls) == 2:
+            waiting.set()
+            release.wait(60)
+            return Reply("finally", model="gpt-4o")
+        return Reply("ok", model="gpt-4o")
+
+    server = llm_server(model)
     team = RoundRobinGroupChat([AssistantAgent("a", model_client=openai_client(server, model="gpt-4o"))],
                                termination_condition=MaxMessageTermination(3), max_turns=4)
     run = asyncio.create_task(team.run(task="go"))
-    await asyncio.sleep(1.0)
-    idle = metric_points(metric_reader, "autogen.run.last_model_call_age")
-    active = metric_points(metric_reader, "autogen.runs.active")
-    cost = metric_points(metric_reader, "autogen.run.active_cost")
-    limit = metric_points(metric_reader, "autogen.run.turn_limit_usage")
+    try:
+        assert await asyncio.to_thread(waiting.wait, 60), "the run reached its second model call"
+        await asyncio.sleep(0.5)  # a lower bound on the idle time, whatever the machine's speed
+        idle = metric_points(metric_reader, "autogen.run.last_model_call_age")
+        active = metric_points(metric_reader, "autogen.runs.active")
+        cost = metric_points(metric_reader, "autogen.run.active_cost")
+        limit = metric_points(metric_reader, "autogen.run.turn_limit_usage")
+    finally:
+        release.set()
     await run
     assert [p.value for p in active] == [1]
-    assert len(idle) == 1 and idle[0].value >= 0.8
+    assert len(idle) == 1 and idle[0].value >= 0.5
     assert labels(idle[0]) == {"gen_ai.workflow.name": "RoundRobinGroupChat"}
     first_call = server.exchanges[0]
     assert [p.value for p in cost] == [pytest.approx(PriceTable.default().cost(
