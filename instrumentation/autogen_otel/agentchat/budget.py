@@ -14,7 +14,7 @@ from typing import Any
 from autogen_agentchat.base import TerminatedException, TerminationCondition
 from autogen_agentchat.messages import StopMessage
 
-from ..core.pricing import PriceTable
+from ..core.pricing import PriceTable, default_prices
 from ..core.spend import SpendLimit
 
 __all__ = ["BudgetTermination"]
@@ -59,7 +59,7 @@ class BudgetTermination(TerminationCondition):
             usage = run.usage
             cost = usage.cost_usd if usage.cost_known else None
             return cost, usage.input_tokens + usage.output_tokens
-        table = self._prices or prices or PriceTable.default()
+        table = self._prices or prices or default_prices()
         tokens = self._fallback_input + self._fallback_output
         cost = table.cost(self.model, self._fallback_input, self._fallback_output) if self.model else None
         return cost, tokens

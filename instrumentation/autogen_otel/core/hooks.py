@@ -163,6 +163,8 @@ class ChatSpanHooks(SpanHooks):
                               context=scope.context)
         if cost:
             self.t.instruments.cost.add(cost, labels, context=scope.context)
+        elif cost is None:
+            self.t.instruments.unpriced_calls.add(1, labels, context=scope.context)
 
     def _labels(self, scope: Scope) -> dict[str, str]:
         labels = {

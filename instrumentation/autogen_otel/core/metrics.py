@@ -36,6 +36,8 @@ class Instruments:
         self.tool_duration = _histogram(meter, sc.METRIC_TOOL_DURATION, "s",
                                         "Duration of a tool call", sc.DURATION_BUCKETS)
         self.cost = meter.create_counter(sc.METRIC_COST, unit="{USD}", description="Model cost in US dollars")
+        self.unpriced_calls = meter.create_counter(sc.METRIC_UNPRICED_CALLS, unit="{call}",
+                                                   description="Model calls whose cost is unknown (no price)")
         self.run_turns = _histogram(meter, sc.METRIC_RUN_TURNS, "{turn}", "Agent turns per run", sc.COUNT_BUCKETS)
         self.run_messages = _histogram(meter, sc.METRIC_RUN_MESSAGES, "{message}", "Messages per run",
                                        sc.COUNT_BUCKETS)

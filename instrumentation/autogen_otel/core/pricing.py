@@ -9,6 +9,7 @@ dropping a provider prefix (``openai/``, ``models/``) and a release-date suffix 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -153,3 +154,9 @@ class PriceTable:
         if price is None:
             return None
         return price.cost(input_tokens, output_tokens, cached_input_tokens)
+
+
+@functools.cache
+def default_prices() -> PriceTable:
+    """The default table, built once per process: for budgets used without the instrumentor."""
+    return PriceTable.default()

@@ -81,6 +81,9 @@ AUTOGEN_RUN_CONTINUED = "autogen.run.continued"
 AUTOGEN_EXECUTOR_ID = "autogen.executor.id"
 AUTOGEN_EXECUTOR_TYPE = "autogen.executor.type"
 AUTOGEN_COST_USD = "autogen.cost.usd"
+# True on an agent or run whose cost leaves out model calls with no known price.
+AUTOGEN_COST_PARTIAL = "autogen.cost.partial"
+AUTOGEN_UNPRICED_CALLS = "autogen.cost.unpriced_calls"
 AUTOGEN_STREAM = "autogen.stream"
 AUTOGEN_STREAM_ABANDONED = "autogen.stream.abandoned"
 AUTOGEN_RESPONSE_CACHED = "autogen.response.cached"
@@ -116,6 +119,7 @@ METRIC_WORKFLOW_DURATION = "gen_ai.invoke_workflow.duration"  # was gen_ai.workf
 METRIC_AGENT_DURATION = "gen_ai.invoke_agent.duration"
 METRIC_TOOL_DURATION = "gen_ai.execute_tool.duration"
 METRIC_COST = "autogen.cost"
+METRIC_UNPRICED_CALLS = "autogen.cost.unpriced_calls"  # model calls with no known price
 METRIC_RUN_TURNS = "autogen.run.turns"
 METRIC_RUN_MESSAGES = "autogen.run.messages"
 METRIC_RUN_COST = "autogen.run.cost"

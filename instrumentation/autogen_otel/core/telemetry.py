@@ -151,6 +151,10 @@ class Telemetry:
                                                            sc.GEN_AI_USAGE_OUTPUT_TOKENS: usage.output_tokens}
         if usage.cost_known:
             attrs[sc.AUTOGEN_COST_USD] = round(usage.cost_usd, 8)
+        if usage.unpriced_calls:
+            attrs[sc.AUTOGEN_UNPRICED_CALLS] = usage.unpriced_calls
+            if usage.cost_known:  # some calls priced, some not: the figure is a lower bound
+                attrs[sc.AUTOGEN_COST_PARTIAL] = True
         scope.span.set_attributes(attrs)
 
     def roll_up(self, scope: Scope, usage: Usage) -> None:

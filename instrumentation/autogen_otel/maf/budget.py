@@ -25,7 +25,7 @@ from agent_framework import (
 )
 
 from ..core.health import STOP_BUDGET
-from ..core.pricing import PriceTable
+from ..core.pricing import default_prices
 from ..core.spend import SpendLimit, run_spend
 from . import messages as maf_messages
 
@@ -85,7 +85,7 @@ class AgentFrameworkBudget(ChatMiddleware):
 
     def _observe(self, response: Any) -> None:
         input_tokens, output_tokens, _ = maf_messages.usage(response)
-        cost = PriceTable.default().cost(getattr(response, "model", None), input_tokens, output_tokens)
+        cost = default_prices().cost(getattr(response, "model", None), input_tokens, output_tokens)
         self._own[0] += input_tokens
         self._own[1] += output_tokens
         if cost is None:
