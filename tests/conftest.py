@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from autogen_otel import AG2Instrumentor, AgentFrameworkInstrumentor, AutoGenInstrumentor
+from autogen_otel.core.conventions import metric_violations, span_violations
 from autogen_otel.demo.llm_server import Reply, ScriptedLLMServer
 from opentelemetry import trace
 from opentelemetry.sdk.metrics import MeterProvider
@@ -37,7 +38,12 @@ trace.set_tracer_provider(_PROVIDER)
 def spans() -> Iterator[InMemorySpanExporter]:
     _EXPORTER.clear()
     yield _EXPORTER
+    # Everything of ours a test produced meets the conventions' definitions (core/conventions.py).
+    finished = [s for s in _EXPORTER.get_finished_spans()
+                if s.instrumentation_scope and s.instrumentation_scope.name.startswith("autogen_otel")]
     _EXPORTER.clear()
+    problems = span_violations(finished)
+    assert not problems, "\n".join(problems[:20])
 
 
 @pytest.fixture
@@ -56,8 +62,10 @@ def _instrumented(instrumentor: Any, reader: InMemoryMetricReader) -> Iterator[A
 
     apply()
     yield apply
+    problems = metric_violations(reader.get_metrics_data())
     instrumentor.uninstrument()
     meter_provider.shutdown()
+    assert not problems, "\n".join(problems[:20])
 
 
 @pytest.fixture

@@ -75,6 +75,10 @@ async def test_event_only_puts_content_on_events_not_attributes(instrument, span
     assert "gen_ai.input.messages" not in chat.attributes
     event = next(e for e in chat.events if e.name == "gen_ai.client.inference.operation.details")
     assert "greet me" in event.attributes["gen_ai.input.messages"]
+    assert event.attributes["gen_ai.operation.name"] == "chat"  # required on the event
+    others = [s for s in spans.get_finished_spans() if not s.name.startswith("chat")]
+    assert others and not [e for s in others for e in s.events if e.name == event.name], \
+        "the inference event belongs on model-call spans only"
 
 
 async def test_content_is_capped_and_secrets_scrubbed(instrument, spans, llm_server):

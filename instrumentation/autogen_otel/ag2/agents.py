@@ -17,6 +17,7 @@ from ..core.telemetry import Telemetry
 from ..core.wrappers import call_arg
 from . import native
 from .chats import agent_name, group_of
+from .models import provider_of
 from .state import AgentScopes, selecting
 
 
@@ -54,7 +55,9 @@ class ReplyHooks(SpanHooks):
             description = None
         name = agent_name(instance)
         borrow = native.current_span(self.t.registry, native.AGENT, **{sc.GEN_AI_AGENT_NAME: name})
-        scope = self.open_agent(instance, name, description, new_run=run is None, borrow=borrow)
+        config_list = getattr(getattr(instance, "client", None), "_config_list", None)
+        provider = provider_of(config_list[0]) if config_list else None
+        scope = self.open_agent(instance, name, description, new_run=run is None, borrow=borrow, provider=provider)
         self.scopes.push(instance, scope)
         if self.t.capturing:
             messages = call_arg(args, kwargs, 0, "messages") or ()

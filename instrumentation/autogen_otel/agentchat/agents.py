@@ -11,6 +11,7 @@ from ..core.hooks import SpanHooks
 from ..core.scopes import Scope
 from ..core.telemetry import Telemetry
 from ..core.wrappers import coroutine_wrapper, stream_wrapper
+from .models import inner_client, provider_name
 
 
 def message_text(message: Any) -> str:
@@ -29,7 +30,10 @@ class AgentHooks(SpanHooks):
         if self.t.owned_by(current, "agent", instance):
             return None  # on_messages called from our own on_messages_stream span, or vice versa
         name = content.safe_text(getattr(instance, "name", type(instance).__name__))
-        scope = self.open_agent(instance, name, getattr(instance, "description", None), new_run=run is None)
+        client = getattr(instance, "_model_client", None)
+        provider = provider_name(inner_client(client)) if client is not None else None
+        scope = self.open_agent(instance, name, getattr(instance, "description", None), new_run=run is None,
+                                provider=provider)
         if self.t.capturing:
             messages = args[0] if args else kwargs.get("messages", ())
             self.t.record_content(scope, {sc.GEN_AI_INPUT_MESSAGES:

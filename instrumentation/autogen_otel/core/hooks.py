@@ -46,10 +46,12 @@ class SpanHooks:
 
     def open_agent(self, instance: Any, name: str, description: Any, new_run: bool, *,
                    kind: SpanKind = SpanKind.INTERNAL, extra: dict[str, Any] | None = None,
-                   borrow: Span | None = None) -> Scope:
+                   borrow: Span | None = None, provider: str | None = None) -> Scope:
         """An ``invoke_agent`` span for one turn of ``instance`` (``None``: an agent in another
         process's runtime we know only by id), counted as a turn of its run."""
         attrs: dict[str, Any] = {sc.GEN_AI_OPERATION_NAME: sc.OP_AGENT, sc.GEN_AI_AGENT_NAME: name}
+        if provider:  # the provider of the agent's model (required by the conventions where there is one)
+            attrs[sc.GEN_AI_PROVIDER_NAME] = provider
         if instance is not None:
             attrs[sc.GEN_AI_AGENT_ID] = f"{type(instance).__name__}:{name}"
             attrs[sc.AUTOGEN_AGENT_TYPE] = type(instance).__name__
@@ -111,6 +113,9 @@ class ChatSpanHooks(SpanHooks):
                             borrow=borrow)
         scope.attrs[sc.GEN_AI_PROVIDER_NAME] = provider
         scope.attrs[sc.GEN_AI_REQUEST_MODEL] = model or ""
+        for key in (sc.SERVER_ADDRESS, sc.SERVER_PORT):  # recommended on the model-call metrics too
+            if key in attrs:
+                scope.attrs[key] = attrs[key]
         if scope.run is not None:
             scope.run.model_calls += 1
             scope.run.touch()
@@ -175,6 +180,9 @@ class ChatSpanHooks(SpanHooks):
         }
         if scope.attrs.get(sc.GEN_AI_RESPONSE_MODEL):
             labels[sc.GEN_AI_RESPONSE_MODEL] = scope.attrs[sc.GEN_AI_RESPONSE_MODEL]
+        for key in (sc.SERVER_ADDRESS, sc.SERVER_PORT):
+            if key in scope.attrs:
+                labels[key] = scope.attrs[key]
         return labels
 
     def _end(self, scope: Scope, exc: BaseException | None) -> None:

@@ -300,8 +300,8 @@ class Telemetry:
                     else content.dumps(value, limit) for key, value in values.items() if value is not None}
         if self.settings.capture.on_span:
             scope.span.set_attributes(rendered)
-        if self.settings.capture.on_event:
-            scope.span.add_event(sc.EVENT_INFERENCE_DETAILS, rendered)
+        if self.settings.capture.on_event and scope.kind == "chat":  # the event describes a model call
+            scope.span.add_event(sc.EVENT_INFERENCE_DETAILS, {sc.GEN_AI_OPERATION_NAME: sc.OP_CHAT, **rendered})
 
     # --- labels ---
     @staticmethod

@@ -15,6 +15,7 @@ from ..core.scopes import Scope
 from ..core.wrappers import call_arg
 from . import messages as maf_messages
 from . import native
+from .models import provider_of
 
 
 def agent_name(agent: Any) -> str:
@@ -29,6 +30,11 @@ def session_id(session: Any) -> str | None:
         if isinstance(value, str) and value:
             return content.safe_text(value)
     return None
+
+
+def _provider(agent: Any) -> str | None:
+    client = getattr(agent, "client", None) or getattr(agent, "chat_client", None)
+    return provider_of(client) if client is not None else None
 
 
 class AgentRunHooks(SpanHooks):
@@ -50,7 +56,7 @@ class AgentRunHooks(SpanHooks):
         if run is None:
             extra[sc.GEN_AI_CONVERSATION_ID] = session_id(kwargs.get("session")) or uuid.uuid4().hex
         scope = self.open_agent(instance, name, getattr(instance, "description", None), new_run=run is None,
-                                extra=extra, borrow=borrow)
+                                extra=extra, borrow=borrow, provider=_provider(instance))
         if self.t.capturing:
             self.t.record_content(scope, {sc.GEN_AI_INPUT_MESSAGES: maf_messages.messages(
                 call_arg(args, kwargs, 0, "messages"))})
