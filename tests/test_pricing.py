@@ -28,15 +28,32 @@ def test_bundled_table_is_dated_and_has_the_common_models(table):
         assert table.lookup(model) is not None, model
 
 
-@pytest.mark.parametrize("model,input_tokens,output_tokens,cached,expected", [
+COSTED = [
     ("gpt-4o", 1_000_000, 1_000_000, 0, 2.5 + 10.0),
     ("gpt-4o", 1_000_000, 0, 400_000, 0.6 * 2.5 + 0.4 * 1.25),
     ("gpt-4o-mini", 2000, 500, 0, (2000 * 0.15 + 500 * 0.6) / 1e6),
     ("claude-3-5-sonnet", 10_000, 2_000, 5_000, (5_000 * 3 + 5_000 * 0.3 + 2_000 * 15) / 1e6),
     ("gpt-4", 1000, 1000, 500, (1000 * 30 + 1000 * 60) / 1e6),  # no cached price: cached billed as input
-])
-def test_cost_arithmetic(table, model, input_tokens, output_tokens, cached, expected):
+]
+
+
+@pytest.mark.parametrize("model,input_tokens,output_tokens,cached,expected", COSTED)
+def test_cost_arithmetic_of_the_bundled_table(model, input_tokens, output_tokens, cached, expected):
+    """Our own table's figures (data/prices.json, dated): they change only when we change them."""
+    table = PriceTable.default(source="bundled")
     assert table.cost(model, input_tokens, output_tokens, cached) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("model,input_tokens,output_tokens,cached", [case[:4] for case in COSTED])
+def test_cost_from_genai_prices_is_the_librarys_own_answer(model, input_tokens, output_tokens, cached):
+    """Computed by the library in the test, not copied from today's price list: a new genai-prices
+    release with new prices changes both sides."""
+    from genai_prices import Usage, calc_price
+
+    expected = calc_price(Usage(input_tokens=input_tokens, cache_read_tokens=cached, output_tokens=output_tokens),
+                          model_ref=model).total_price
+    table = PriceTable.default(source="genai-prices")
+    assert table.cost(model, input_tokens, output_tokens, cached) == pytest.approx(float(expected))
 
 
 @pytest.mark.parametrize("name,canonical", [
@@ -113,10 +130,16 @@ def test_genai_prices_is_the_default_source_and_never_goes_online(monkeypatch):
     assert table.catalogue is not None and table.source.startswith("genai-prices ")
     # Known to genai-prices but not to our bundled table; priced with its tiered long-context rate.
     assert PriceTable.default(source="bundled").lookup("gpt-4o-audio-preview") is None
-    assert table.cost("gpt-4o-audio-preview", 1_000_000, 0) == pytest.approx(2.5)
+    from genai_prices import Usage, calc_price
+
+    def library(model, input_tokens):
+        return float(calc_price(Usage(input_tokens=input_tokens, output_tokens=0), model_ref=model).total_price)
+
+    assert table.cost("gpt-4o-audio-preview", 1_000_000, 0) == pytest.approx(library("gpt-4o-audio-preview", 1_000_000))
     short = table.cost("gemini-2.5-pro", 100_000, 0)
     long = table.cost("gemini-2.5-pro", 300_000, 0)
-    assert short == pytest.approx(0.125) and long == pytest.approx(300_000 * 2.5 / 1e6)
+    assert short == pytest.approx(library("gemini-2.5-pro", 100_000))
+    assert long == pytest.approx(library("gemini-2.5-pro", 300_000)) and long / 300_000 > short / 100_000
 
 
 def test_user_file_wins_over_genai_prices(tmp_path):
