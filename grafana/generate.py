@@ -253,7 +253,7 @@ def overview() -> dashboard.Dashboard:
                                f"sum(increase({FAILED}[$__range])) or vector(0)"))
             .with_panel(single("Model call p95", "s", quantile(0.95, "gen_ai_client_operation_duration_seconds", "")
                                .replace("by (le, )", "by (le)")))
-            .with_panel(single("Runs in flight", "short", f"sum(autogen_runs_active{{{TEAM}}})"))
+            .with_panel(single("Runs in flight", "short", f"sum(autogen_run_active{{{TEAM}}})"))
             .with_panel(single("Evaluation pass rate", "percentunit",
                                f'sum(increase(autogen_evaluation_results_total{{{TEAM}, '
                                f'gen_ai_evaluation_score_label="pass"}}[$__range])) / '

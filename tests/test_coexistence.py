@@ -92,7 +92,7 @@ async def test_agent_with_native_telemetry_on_has_one_span_per_operation(maf_on,
     assert sum(p.count for p in metric_points(metric_reader, "gen_ai.execute_tool.duration")) == 1
     assert sum(p.value for p in metric_points(metric_reader, "autogen.cost")) == pytest.approx(cost)
     assert [p.value for p in metric_points(metric_reader, "autogen.runs")] == [1]
-    assert all(p.value == 0 for p in metric_points(metric_reader, "autogen.runs.active"))
+    assert all(p.value == 0 for p in metric_points(metric_reader, "autogen.run.active"))
 
 
 async def test_streaming_agent_with_native_telemetry_on(maf_on, spans, llm_server):
@@ -157,7 +157,7 @@ async def test_agent_run_closed_unawaited_ends_our_span(instrument_maf, spans, m
     finished = spans.get_finished_spans()
     assert [s.name for s in finished] == ["invoke_agent researcher"]
     assert finished[0].attributes["autogen.stream.abandoned"] is True
-    assert all(p.value == 0 for p in metric_points(metric_reader, "autogen.runs.active"))
+    assert all(p.value == 0 for p in metric_points(metric_reader, "autogen.run.active"))
     assert not server.exchanges
 
 

@@ -161,7 +161,7 @@ async def test_sequential_workflow_is_one_trace_rooted_at_invoke_workflow(instru
     assert sum(p.value for p in cost_points) == pytest.approx(cost)
     assert {p.attributes["gen_ai.workflow.name"] for p in metric_points(metric_reader, "autogen.run.turns")} == {
         SEQUENTIAL}
-    active = metric_points(metric_reader, "autogen.runs.active")
+    active = metric_points(metric_reader, "autogen.run.active")
     assert all(p.value == 0 for p in active)
 
 

@@ -45,6 +45,7 @@ METRICS: dict[str, tuple[str, str]] = {
     sc.METRIC_RUN_TURNS: ("histogram", "{turn}"),
     sc.METRIC_RUN_MESSAGES: ("histogram", "{message}"),
     sc.METRIC_RUN_COST: ("histogram", "{USD}"),
+    sc.METRIC_RUN_ACTIVE: ("sum", "{run}"),
     sc.METRIC_RUNS_ACTIVE: ("sum", "{run}"),
     sc.METRIC_RUNS: ("sum", "{run}"),
     sc.METRIC_LOOPS: ("sum", "{detection}"),

@@ -43,8 +43,10 @@ class Instruments:
                                        sc.COUNT_BUCKETS)
         self.run_cost = _histogram(meter, sc.METRIC_RUN_COST, "{USD}", "Model cost per run in US dollars",
                                    sc.COST_BUCKETS)
-        self.runs_active = meter.create_up_down_counter(sc.METRIC_RUNS_ACTIVE, unit="{run}",
-                                                        description="Runs in flight")
+        self.run_active = meter.create_up_down_counter(sc.METRIC_RUN_ACTIVE, unit="{run}",
+                                                       description="Runs in flight")
+        self._runs_active = meter.create_up_down_counter(  # the deprecated plural name, for a while
+            sc.METRIC_RUNS_ACTIVE, unit="{run}", description=f"Deprecated: use {sc.METRIC_RUN_ACTIVE}")
         self.runs = meter.create_counter(sc.METRIC_RUNS, unit="{run}",
                                          description="Finished runs by stop category")
         self.loops = meter.create_counter(sc.METRIC_LOOPS, unit="{detection}",
@@ -65,6 +67,10 @@ class Instruments:
         meter.create_observable_gauge(sc.METRIC_TURN_LIMIT_USAGE, callbacks=[self._observe_turn_limit], unit="1",
                                       description="Per team, the largest share of its turn limit an active run "
                                                   "has used (runs with a known limit)")
+
+    def runs_in_flight(self, delta: int, labels: dict[str, str]) -> None:
+        self.run_active.add(delta, labels)
+        self._runs_active.add(delta, labels)
 
     def _per_team(self, gauge: str, values: Iterable[tuple[str, float]]) -> list[Observation]:
         """The largest value per team; 0 for teams this gauge reported before and now has no run for."""

@@ -97,7 +97,7 @@ class Telemetry:
         if new_run is not None and run is not None:
             run.root = scope
             scope.owns_run = True
-            self.instruments.runs_active.add(1, self.run_labels(scope))
+            self.instruments.runs_in_flight(1, self.run_labels(scope))
         self.registry.add(scope)
         return scope
 
@@ -175,7 +175,7 @@ class Telemetry:
         if run is None:
             return None
         labels = self.run_labels(root)
-        self.instruments.runs_active.add(-1, labels)
+        self.instruments.runs_in_flight(-1, labels)
         if exc is not None:
             category = root.attrs.get(STOP_DECIDED) or (STOP_CANCELLED if is_cancellation(exc) else STOP_ERROR)
         else:
