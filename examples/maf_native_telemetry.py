@@ -13,22 +13,11 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from _model import Reply, maf_chat_client
-from agent_framework import Agent, tool
+from _model import maf_chat_client
+from agent_framework import Agent
 from agent_framework.observability import configure_otel_providers, enable_instrumentation
 from agent_framework.orchestrations import SequentialBuilder
-
-OFFLINE = {
-    "You are the planner": [Reply(tool_calls=[("get_weather", {"city": "Paris"})]),
-                            Reply("Paris is sunny, 21C: a good day for a walk.")],
-    "You are the critic": [Reply("The plan is sound.")],
-}
-
-
-@tool
-def get_weather(city: str) -> str:
-    """Current weather for a city."""
-    return f"Sunny and 21C in {city}"
+from maf_sequential_tools import OFFLINE, get_weather  # the same planner and critic, the same script
 
 
 async def main(setup: str) -> None:
