@@ -46,7 +46,7 @@ class SpanHooks:
 
     def open_agent(self, instance: Any, name: str, description: Any, new_run: bool, *,
                    kind: SpanKind = SpanKind.INTERNAL, extra: dict[str, Any] | None = None,
-                   borrow: Span | None = None, provider: str | None = None) -> Scope:
+                   borrow: Span | None = None, provider: str | None = None, spanless: bool = False) -> Scope:
         """An ``invoke_agent`` span for one turn of ``instance`` (``None``: an agent in another
         process's runtime we know only by id), counted as a turn of its run."""
         attrs: dict[str, Any] = {sc.GEN_AI_OPERATION_NAME: sc.OP_AGENT, sc.GEN_AI_AGENT_NAME: name}
@@ -60,7 +60,7 @@ class SpanHooks:
         if extra:
             attrs.update(extra)
         scope = self.t.open("agent", f"{sc.OP_AGENT} {name}", kind, attrs, owner=instance,
-                            name=name, new_run=name if new_run else None, borrow=borrow)
+                            name=name, new_run=name if new_run else None, borrow=borrow, spanless=spanless)
         if scope.run is not None:
             scope.run.turns += 1
             scope.run.touch()
@@ -108,9 +108,9 @@ class ChatSpanHooks(SpanHooks):
     framework_metrics = False
 
     def open_chat(self, span_name: str, attrs: Mapping[str, Any], owner: Any, provider: str, model: str | None,
-                  parent: Scope | None = None, borrow: Span | None = None) -> Scope:
+                  parent: Scope | None = None, borrow: Span | None = None, spanless: bool = False) -> Scope:
         scope = self.t.open("chat", span_name, SpanKind.CLIENT, attrs, owner=owner, name=model or "", parent=parent,
-                            borrow=borrow)
+                            borrow=borrow, spanless=spanless)
         scope.attrs[sc.GEN_AI_PROVIDER_NAME] = provider
         scope.attrs[sc.GEN_AI_REQUEST_MODEL] = model or ""
         for key in (sc.SERVER_ADDRESS, sc.SERVER_PORT):  # recommended on the model-call metrics too

@@ -38,6 +38,7 @@ def is_cancellation(exc: BaseException) -> bool:
     return isinstance(exc, asyncio.CancelledError) or type(exc).__name__ == "CancelledError"
 
 
+_UNOPENED = "scope.unopened"  # a spanless scope's (span name, kind, attributes), until it takes a span
 _FRAMES = 8  # innermost frames of a traceback recorded without content capture
 
 
@@ -82,7 +83,7 @@ class Telemetry:
         if borrow is not None:
             span = borrow
             _enrich(span, attributes)
-        elif spanless:
+        elif spanless:  # the framework's span may come later (take_span): what ours would have been
             span = None
         else:
             span = self.tracer.start_span(span_name, context=parent_ctx, kind=span_kind, attributes=attributes)
@@ -94,6 +95,8 @@ class Telemetry:
         context = trace.set_span_in_context(span, parent_ctx) if span is not None else parent_ctx
         scope = Scope(kind, span, context, run, id(owner) if owner is not None else 0, parent_scope, name, agent,
                       borrowed=borrow is not None)
+        if spanless:
+            scope.attrs[_UNOPENED] = (span_name, span_kind, attributes)
         if new_run is not None and run is not None:
             run.root = scope
             scope.owns_run = True
@@ -123,17 +126,19 @@ class Telemetry:
         if record is not None:
             self.evaluations.run_evaluators(record)  # after the run's span ended: never part of its duration
 
-    def take_span(self, scope: Scope, span: Span, span_name: str, attributes: Mapping[str, Any]) -> None:
+    def take_span(self, scope: Scope, span: Span) -> None:
         """A spanless scope gets its span once the framework opens its own further in: borrowed when
         it records, else one of ours in its place (the framework's tracer is a no-op)."""
-        if scope.span is not None or scope.ended:
+        unopened = scope.attrs.pop(_UNOPENED, None)
+        if scope.span is not None or scope.ended or unopened is None:
             return
+        span_name, span_kind, attributes = unopened
         if span.is_recording():
             _enrich(span, attributes)
             scope.borrowed = True
             hold_end(span, scope)
         else:
-            span = self.tracer.start_span(span_name, context=scope.context, attributes=attributes)
+            span = self.tracer.start_span(span_name, context=scope.context, kind=span_kind, attributes=attributes)
         scope.span, scope.context = span, trace.set_span_in_context(span, scope.context)
         self.registry.add(scope)
 

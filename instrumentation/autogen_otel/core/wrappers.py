@@ -79,8 +79,8 @@ def call_arg(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: st
 
 
 def _attach(scope: Scope) -> object | None:
-    if scope.context is None:
-        return None
+    if scope.context is None or scope.span is None:
+        return None  # a scope without a span of its own (yet) leaves the current context as it is
     try:
         return otel_context.attach(scope.context)
     except Exception as exc:  # fail-open, but visible to whoever debugs it

@@ -4,7 +4,10 @@ A run outside any workflow is the root of its own trace."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from ..core import content
@@ -32,6 +35,11 @@ def session_id(session: Any) -> str | None:
     return None
 
 
+# A streaming run whose Agent Framework span does not exist yet, while its call builds the stream.
+_SETTING_UP: ContextVar[Scope | None] = ContextVar("autogen_otel_maf_agent_setting_up", default=None)
+_AGENT_ID = "maf.agent_id"
+
+
 def _provider(agent: Any) -> str | None:
     client = getattr(agent, "client", None) or getattr(agent, "chat_client", None)
     return provider_of(client) if client is not None else None
@@ -44,23 +52,48 @@ class AgentRunHooks(SpanHooks):
         current, run = self.t.registry.current()
         if self.t.owned_by(current, "agent", instance):
             return None  # Agent.run -> its layers' run -> RawAgent.run: one invocation
-        borrow = None
+        borrow, later = None, False
         if native.active() and native.has_layer(instance, "AgentTelemetryLayer"):
             # Agent Framework's own telemetry is on: its agent span is the invocation's span.
             borrow = native.current_span(self.t.registry, sc.OP_AGENT,
                                          **{sc.GEN_AI_AGENT_ID: getattr(instance, "id", None)})
-            if borrow is None:  # outside its span (Agent.run before its layer): the inner run borrows it
+            outer = _SETTING_UP.get()
+            if outer is not None and outer.owner == id(instance):
+                if borrow is not None:  # the streaming call's scope takes the span as soon as it exists
+                    self.t.take_span(outer, borrow)
                 return None
+            if borrow is None:
+                if not kwargs.get("stream"):
+                    return None  # outside its span (Agent.run before its layer): the inner run borrows it
+                later = True  # streaming: its span may be current only while the stream is pulled
         name = agent_name(instance)
         extra: dict[str, Any] = {sc.AUTOGEN_STREAM: bool(kwargs.get("stream"))}
         if run is None:
             extra[sc.GEN_AI_CONVERSATION_ID] = session_id(kwargs.get("session")) or uuid.uuid4().hex
         scope = self.open_agent(instance, name, getattr(instance, "description", None), new_run=run is None,
-                                extra=extra, borrow=borrow, provider=_provider(instance))
+                                extra=extra, borrow=borrow, provider=_provider(instance), spanless=later)
+        if later:
+            scope.attrs[_AGENT_ID] = getattr(instance, "id", None)
         if self.t.capturing:
             self.t.record_content(scope, {sc.GEN_AI_INPUT_MESSAGES: maf_messages.messages(
                 call_arg(args, kwargs, 0, "messages"))})
         return scope
+
+    @contextlib.contextmanager
+    def calling(self, scope: Scope) -> Iterator[None]:
+        """While a streaming run without its span yet builds its stream: the inner run is this one."""
+        token = _SETTING_UP.set(scope) if scope.span is None else None
+        try:
+            yield
+        finally:
+            if token is not None:
+                _SETTING_UP.reset(token)
+
+    def adopt(self, scope: Scope) -> None:
+        """A stream being pulled: Agent Framework's agent span, current now, is the run's span."""
+        span = native.current_span(self.t.registry, sc.OP_AGENT, **{sc.GEN_AI_AGENT_ID: scope.attrs.get(_AGENT_ID)})
+        if span is not None:
+            self.t.take_span(scope, span)
 
     def finish(self, scope: Scope, result: Any) -> None:
         try:

@@ -25,13 +25,14 @@ def _is_stream(result: Any) -> bool:
 
 def response_wrapper(hooks: Hooks) -> Callable[..., Any]:
     site = hooks.site
+    calling = getattr(hooks, "calling", None)  # hooks' own context around the call itself
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         scope = safely(site, hooks.start, instance, args, kwargs)
         if scope is None:
             return wrapped(*args, **kwargs)
         try:
-            with current(scope):
+            with current(scope), (calling(scope) if calling is not None else contextlib.nullcontext()):
                 result = wrapped(*args, **kwargs)
         except BaseException as exc:
             safely(site, hooks.fail, scope, exc)
@@ -65,7 +66,7 @@ transparent_to_warnings(_awaited)
 
 def _trace_stream(hooks: Hooks, scope: Scope, stream: Any) -> Any:
     site = hooks.site
-    state = {"ended": False}
+    state = {"ended": False, "adopting": False}
 
     def observe(update: Any) -> None:
         safely(site, hooks.item, scope, update)
@@ -91,8 +92,22 @@ def _trace_stream(hooks: Hooks, scope: Scope, stream: Any) -> Any:
             state["ended"] = True
             safely(site, hooks.abandon, scope)
 
+    adopt = getattr(hooks, "adopt", None)
+
+    @contextlib.contextmanager
+    def adopting() -> Iterator[None]:
+        if scope.span is None:
+            safely(site, adopt, scope)  # type: ignore[arg-type]
+        yield
+
     @contextlib.contextmanager
     def pull() -> Iterator[None]:
+        if adopt is not None and scope.span is None:
+            safely(site, adopt, scope)  # the framework's pull context (its span) entered before ours
+            if scope.span is None and not state["adopting"]:
+                # ... or after ours: look from inside it.
+                state["adopting"] = True
+                traced.with_pull_context_manager(adopting)
         try:
             with current(scope):
                 yield

@@ -56,7 +56,10 @@ def usage(response: Any) -> tuple[int, int, int]:
         value = details.get(key)
         return int(value) if isinstance(value, int) and not isinstance(value, bool) else 0
 
-    return count("input_token_count"), count("output_token_count"), count("cache_read_input_token_count")
+    # Cache reads under the name each agent-framework-openai release gives them.
+    cached = (count("cache_read_input_token_count") or count("prompt/cached_tokens")
+              or count("openai.cached_input_tokens"))
+    return count("input_token_count"), count("output_token_count"), cached
 
 
 def finish_reason(response: Any) -> str | None:

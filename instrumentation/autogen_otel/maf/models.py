@@ -59,8 +59,10 @@ class MAFChatHooks(ChatSpanHooks):
         current, _ = self.t.registry.current()
         if current is not None and current.kind == "chat":
             return None
-        # Agent Framework's own telemetry, when on, opens its chat span in a layer above this call.
+        # Agent Framework's own telemetry, when on, opens its chat span in a layer above this call
+        # (current here, or -- streaming, before 1.15 -- only while the stream is pulled).
         borrow = native.current_span(self.t.registry, sc.OP_CHAT) if native.active() else None
+        later = borrow is None and native.active() and native.has_layer(instance, "ChatTelemetryLayer")
         model = model_of(instance, kwargs)
         provider = provider_of(instance)
         attrs: dict[str, Any] = {sc.GEN_AI_OPERATION_NAME: sc.OP_CHAT, sc.GEN_AI_PROVIDER_NAME: provider,
@@ -78,7 +80,7 @@ class MAFChatHooks(ChatSpanHooks):
             if port:
                 attrs[sc.SERVER_PORT] = port
         scope = self.open_chat(f"{sc.OP_CHAT} {model}" if model else sc.OP_CHAT, attrs, instance, provider, model,
-                               borrow=borrow)
+                               borrow=borrow, spanless=later)
         if self.t.capturing:
             system, others = content.input_messages(list(args[0] if args else kwargs.get("messages") or ()),
                                                     maf_messages.message)
@@ -91,6 +93,12 @@ class MAFChatHooks(ChatSpanHooks):
                                           sc.GEN_AI_SYSTEM_INSTRUCTIONS: system or None,
                                           sc.GEN_AI_TOOL_DEFINITIONS: tools or None})
         return scope
+
+    def adopt(self, scope: Scope) -> None:
+        """A stream being pulled: Agent Framework's chat span, current now, is the call's span."""
+        span = native.current_span(self.t.registry, sc.OP_CHAT)
+        if span is not None:
+            self.t.take_span(scope, span)
 
     def finish(self, scope: Scope, result: Any) -> None:
         try:

@@ -42,10 +42,9 @@ _conversations: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary(
 # Runs waiting for Agent Framework's own run span (its telemetry on), by workflow id: one run at a
 # time per workflow instance.
 _awaiting_span: dict[str, Scope] = {}
-_SPAN = "maf.span"
 # Agent Framework's function opening a run's span, per release: a context manager up to 1.14, a span after.
 SPAN_FUNCTIONS = ("create_workflow_span", "start_workflow_span")
-_RUN_SPAN = "invoke_workflow"  # OtelAttr.WORKFLOW_RUN_SPAN
+_RUN_SPANS = ("invoke_workflow", "workflow.run")  # OtelAttr.WORKFLOW_RUN_SPAN: 1.15 on, and before
 # The run a workflow instance just finished, until its run() hands the result to the app.
 _finished: weakref.WeakKeyDictionary[Any, RunRecord] = weakref.WeakKeyDictionary()
 
@@ -106,7 +105,6 @@ class WorkflowRunHooks(SpanHooks):
                             name=name, new_run=name if run is None else None, spanless=deferred)
         scope.attrs[_WORKFLOW] = instance
         if deferred:
-            scope.attrs[_SPAN] = (f"{sc.OP_WORKFLOW} {name}", attrs)
             _awaiting_span[content.safe_text(getattr(instance, "id", ""))] = scope
         return scope
 
@@ -203,12 +201,11 @@ def run_span_wrapper(telemetry: Any) -> Any:
     """Agent Framework's own workflow run span, once it opens it: the waiting run's scope takes it."""
 
     def take(name: Any, attributes: Any, span: Any) -> None:
-        if name != _RUN_SPAN or not isinstance(attributes, Mapping):
+        if name not in _RUN_SPANS or not isinstance(attributes, Mapping):
             return
         scope = _awaiting_span.pop(content.safe_text(attributes.get("workflow.id", "")), None)
         if scope is not None:
-            span_name, attrs = scope.attrs.pop(_SPAN)
-            telemetry.take_span(scope, span, span_name, attrs)
+            telemetry.take_span(scope, span)
 
     @contextlib.contextmanager
     def entered(manager: Any, name: Any, attributes: Any) -> Iterator[Any]:
@@ -219,7 +216,7 @@ def run_span_wrapper(telemetry: Any) -> Any:
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         result = wrapped(*args, **kwargs)
         name, attributes = call_arg(args, kwargs, 0, "name"), call_arg(args, kwargs, 1, "attributes")
-        if name != _RUN_SPAN:
+        if name not in _RUN_SPANS:
             return result
         if wrapped.__name__ == "create_workflow_span":
             return entered(result, name, attributes)
