@@ -82,6 +82,9 @@ async def test_inside_a_run_the_current_run_is_evaluated(instrument, spans, llm_
     [evaluation] = _evaluation_spans(spans)
     root = _root_of(evaluation, spans.get_finished_spans())
     assert root.name.startswith("invoke_workflow") and evaluation.attributes["gen_ai.evaluation.score.label"] == "pass"
+    # The run was still running: the semconv event is on the evaluated span itself.
+    [event] = [e for e in root.events if e.name == "gen_ai.evaluation.result"]
+    assert event.attributes["gen_ai.evaluation.name"] == "tool_input_valid" and not evaluation.events
 
 
 async def test_evaluators_run_at_run_end_contained_and_bounded(instrument, spans, metric_reader, llm_server,

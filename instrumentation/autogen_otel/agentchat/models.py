@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -48,10 +49,15 @@ def inner_client(client: Any) -> Any:
 
 
 def provider_name(client: Any) -> str:
-    for cls in type(client).__mro__:
+    return _provider_of_class(type(client))
+
+
+@functools.lru_cache(maxsize=256)  # per client class: asked on every model call and agent turn
+def _provider_of_class(client_class: type) -> str:
+    for cls in client_class.__mro__:
         if cls.__name__ in _PROVIDERS:
             return _PROVIDERS[cls.__name__]
-    name = type(client).__name__
+    name = client_class.__name__
     return (name[: -len(_SUFFIX)] if name.endswith(_SUFFIX) and name != _SUFFIX else name).lower() or "unknown"
 
 

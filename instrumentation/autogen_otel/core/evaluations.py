@@ -75,6 +75,7 @@ class RunRecord:
     context: SpanContext
     labels: dict[str, str]
     view: RunView | None = None
+    live: trace.Span | None = None  # the run's root span while the run is still running
 
 
 Evaluator = Callable[[RunView], "Evaluation | Sequence[Evaluation] | None"]
@@ -241,7 +242,9 @@ class Recorder:
         parent = trace.set_span_in_context(NonRecordingSpan(record.context))
         span = self.tracer.start_span(f"{sc.OP_EVALUATION} {valid.name}", context=parent, kind=SpanKind.INTERNAL,
                                       attributes={**attrs, **record.labels})
-        span.add_event(sc.EVENT_EVALUATION_RESULT, attrs)
+        # The event belongs on the evaluated span: the run's root while it runs, else ours under it.
+        live = record.live if record.live is not None and record.live.is_recording() else None
+        (live or span).add_event(sc.EVENT_EVALUATION_RESULT, attrs)
         ctx = trace.set_span_in_context(span)
         labels = {**record.labels, sc.GEN_AI_EVALUATION_NAME: valid.name,
                   sc.GEN_AI_EVALUATION_SCORE_LABEL: valid.label or "none"}

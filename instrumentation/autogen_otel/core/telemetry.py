@@ -226,7 +226,7 @@ class Telemetry:
         root = run.root if run is not None else None
         if root is None or root.span is None:
             return None
-        return RunRecord(root.span.get_span_context(), self.run_labels(root))
+        return RunRecord(root.span.get_span_context(), self.run_labels(root), live=root.span)
 
     def stop_run(self, run: RunState | None, category: str, reason: str) -> None:
         """Note on the run's root why the run stopped (a budget stop, a framework limit)."""
