@@ -151,7 +151,7 @@ def replayer(path: Path) -> Any:
     for name, kind in data["kinds"].items():
         create = {"histogram": meter.create_histogram, "counter": meter.create_counter,
                   "updown": meter.create_up_down_counter}[kind]
-        instrument = create(name)
+        instrument = create(name.lstrip("_"))  # a private attribute (a deprecated name kept alongside)
         instruments[name] = instrument.record if kind == "histogram" else instrument.add
     spans = sorted(data["spans"], key=lambda s: s["start"])
     ends = [s["id"] for s in sorted(data["spans"], key=lambda s: s["end"])]

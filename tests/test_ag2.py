@@ -501,3 +501,33 @@ def test_streaming_and_azure_config_entries(instrument_ag2, spans, llm_server, e
         assert (chat.attributes["gen_ai.usage.input_tokens"], chat.attributes["gen_ai.usage.output_tokens"]) == (
             exchange.prompt_tokens, exchange.completion_tokens)
         assert chat.attributes["gen_ai.response.id"] == exchange.response_id
+
+
+def test_ag2_own_pattern_tracing_and_ours_one_span_per_operation(instrument_ag2, spans, llm_server,
+                                                                 ag2_llm_tracing_restored):
+    native = pytest.importorskip("autogen.opentelemetry", reason="AG2 < 0.11 has no tracing of its own")
+    from autogen.agentchat.group.multi_agent_chat import initiate_group_chat
+    from autogen.agentchat.group.patterns.round_robin import RoundRobinPattern
+    from opentelemetry import trace
+
+    server = llm_server({"You are the researcher": [Reply("Loops cost the most.")],
+                         "You are the writer": [Reply("Draft: loops cost the most. TERMINATE")]})
+    researcher = autogen.AssistantAgent("researcher", system_message="You are the researcher.",
+                                        llm_config=llm_config(server))
+    writer = autogen.AssistantAgent("writer", system_message="You are the writer.", llm_config=llm_config(server))
+    pattern = RoundRobinPattern(initial_agent=researcher, agents=[researcher, writer],
+                                group_manager_args={"llm_config": llm_config(server)})
+    assert native.instrument_pattern(pattern, tracer_provider=trace.get_tracer_provider()) is pattern
+    result, _context, _last = initiate_group_chat(pattern=pattern, messages=TASK, max_rounds=3)
+    assert result.chat_history
+
+    finished = list(spans.get_finished_spans())
+    assert len(traces(finished)) == 1
+    by_id = {s.context.span_id: s for s in finished}
+    for span in finished:  # no operation inside a copy of itself: one span per operation
+        parent = by_id.get(span.parent.span_id) if span.parent else None
+        assert parent is None or parent.name != span.name, f"{span.name} nested in a copy of itself"
+    assert len(by_name(finished, "chat ")) == len(server.exchanges)
+    agents = [s.attributes.get("gen_ai.agent.name") for s in finished
+              if s.attributes.get("gen_ai.operation.name") == "invoke_agent"]
+    assert {"researcher", "writer"} <= set(agents)
