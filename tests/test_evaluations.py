@@ -35,6 +35,7 @@ def _fresh_warnings():
 
 async def test_a_team_result_evaluated_after_the_run_lands_in_its_trace(instrument, spans, metric_reader,
                                                                         llm_server):
+    instrument(capture_content=True)  # an explanation may quote the agents: content, opt-in
     result = await weather_team(llm_server(WEATHER_SCRIPT)).run(task="Weather in Paris?")
     before = result.model_dump() if hasattr(result, "model_dump") else repr(result)
     assert record_evaluation(result, "summary_written", label="fail", score=0.0,
@@ -163,6 +164,7 @@ def result_trace(spans):
 
 
 async def test_final_answer_fails_a_run_stopped_by_its_limit(instrument, spans, llm_server):
+    instrument(capture_content=True)
     autogen_otel.add_evaluator(final_answer)
     server = llm_server({"You are the planner": [Reply("Still thinking.")], "You are the critic": [Reply("Go on.")]})
     await weather_team(server, max_messages=3).run(task="Weather?")
@@ -213,6 +215,15 @@ async def test_concurrent_runs_never_get_each_others_evaluations(instrument, spa
     evaluated = {int(s.attributes["gen_ai.evaluation.score.value"]): s.context.trace_id
                  for s in _evaluation_spans(spans)}
     assert evaluated == trace_of_run and len(set(evaluated.values())) == 8
+
+
+async def test_explanations_are_content_and_left_out_with_capture_off(instrument, spans, llm_server):
+    result = await weather_team(llm_server(WEATHER_SCRIPT)).run(task="Weather?")
+    assert record_evaluation(result, "judged", label="fail", explanation="the agent said Paris is rainy")
+    [evaluation] = _evaluation_spans(spans)
+    assert evaluation.attributes["gen_ai.evaluation.score.label"] == "fail"
+    assert "gen_ai.evaluation.explanation" not in evaluation.attributes
+    assert all("gen_ai.evaluation.explanation" not in e.attributes for e in evaluation.events)
 
 
 @pytest.mark.parametrize("args,kwargs,problem", [

@@ -221,8 +221,9 @@ def checked(evaluation: Evaluation) -> Evaluation | None:
 class Recorder:
     """Emits evaluations for one instrumentor (its tracer, instruments and settings)."""
 
-    def __init__(self, tracer: trace.Tracer, instruments: Any, cap: Callable[[str], str]) -> None:
-        self.tracer, self.instruments, self.cap = tracer, instruments, cap
+    def __init__(self, tracer: trace.Tracer, instruments: Any, cap: Callable[[str], str],
+                 capturing: Callable[[], bool]) -> None:
+        self.tracer, self.instruments, self.cap, self.capturing = tracer, instruments, cap, capturing
         self.finished = FinishedRuns()
 
     def record(self, record: RunRecord, evaluation: Evaluation, response_id: str | None = None) -> bool:
@@ -234,8 +235,8 @@ class Recorder:
             attrs[sc.GEN_AI_EVALUATION_SCORE_VALUE] = valid.score
         if valid.label is not None:
             attrs[sc.GEN_AI_EVALUATION_SCORE_LABEL] = valid.label
-        if valid.explanation:
-            # Text the app wrote about its run, not message content: recorded, capped and scrubbed.
+        if valid.explanation and self.capturing():
+            # It may quote what the agents said (a judge's reasoning): content, opt-in like the rest.
             attrs[sc.GEN_AI_EVALUATION_EXPLANATION] = self.cap(content.scrub(valid.explanation))
         if response_id:
             attrs[sc.GEN_AI_RESPONSE_ID] = content.safe_text(response_id)

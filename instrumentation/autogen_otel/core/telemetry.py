@@ -60,7 +60,7 @@ class Telemetry:
         self.prices = prices
         self.registry = ScopeRegistry()
         self.instruments = Instruments(meter, self.registry.active_runs)
-        self.evaluations = Recorder(tracer, self.instruments, self.cap)
+        self.evaluations = Recorder(tracer, self.instruments, self.cap, lambda: self.capturing)
 
     # --- scopes ---
     def open(self, kind: str, span_name: str, span_kind: SpanKind, attributes: Mapping[str, Any], *,
