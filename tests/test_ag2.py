@@ -19,6 +19,16 @@ from helpers import by_name, metric_points, ours, parent_of, traces, tree
 from opentelemetry.trace import SpanKind, StatusCode
 
 PRICES = PriceTable.default()
+# The span tree of WEATHER_SCRIPT's two-agent chat below its root.
+WEATHER_TURNS = [
+    "  invoke_agent forecaster",
+    "    chat gpt-4o-mini",
+    "  invoke_agent user_proxy",
+    "    execute_tool get_weather",
+    "  invoke_agent forecaster",
+    "    chat gpt-4o-mini",
+    "  invoke_agent user_proxy",
+]
 
 
 def test_two_agent_chat_is_one_trace_with_semconv_spans(instrument_ag2, spans, llm_server):
@@ -28,16 +38,7 @@ def test_two_agent_chat_is_one_trace_with_semconv_spans(instrument_ag2, spans, l
 
     finished = ours(spans.get_finished_spans())
     assert len(traces(finished)) == 1
-    assert tree(finished) == [
-        "invoke_workflow user_proxy",
-        "  invoke_agent forecaster",
-        "    chat gpt-4o-mini",
-        "  invoke_agent user_proxy",
-        "    execute_tool get_weather",
-        "  invoke_agent forecaster",
-        "    chat gpt-4o-mini",
-        "  invoke_agent user_proxy",
-    ]
+    assert tree(finished) == ["invoke_workflow user_proxy", *WEATHER_TURNS]
     workflow = by_name(finished, "invoke_workflow")[0]
     wa = workflow.attributes
     assert workflow.kind == SpanKind.INTERNAL and workflow.parent is None
@@ -331,16 +332,7 @@ def test_ag2_own_tracing_works_as_documented_with_one_span_per_operation(instrum
     # One span per operation, all of them AG2's own, with our cost and run attributes on them.
     assert not ours(finished), [s.name for s in ours(finished)]
     assert {s.instrumentation_scope.name for s in finished} == {"opentelemetry.instrumentation.ag2"}
-    assert tree(finished) == [
-        "conversation user_proxy",
-        "  invoke_agent forecaster",
-        "    chat gpt-4o-mini",
-        "  invoke_agent user_proxy",
-        "    execute_tool get_weather",
-        "  invoke_agent forecaster",
-        "    chat gpt-4o-mini",
-        "  invoke_agent user_proxy",
-    ]
+    assert tree(finished) == ["conversation user_proxy", *WEATHER_TURNS]
     root = finished[[s.name for s in finished].index("conversation user_proxy")]
     assert root.attributes["autogen.run.stop_category"] == "text_mention"
     assert root.attributes["autogen.run.model_calls"] == len(server.exchanges) == 2
@@ -366,16 +358,7 @@ def test_ag2_own_tracing_of_some_agents_only_shares_one_trace_with_ours(instrume
     user.initiate_chat(assistant, message=TASK)
     finished = list(spans.get_finished_spans())
     assert len(traces(finished)) == 1
-    assert tree(finished) == [
-        "invoke_workflow user_proxy",
-        "  invoke_agent forecaster",
-        "    chat gpt-4o-mini",
-        "  invoke_agent user_proxy",
-        "    execute_tool get_weather",
-        "  invoke_agent forecaster",
-        "    chat gpt-4o-mini",
-        "  invoke_agent user_proxy",
-    ]
+    assert tree(finished) == ["invoke_workflow user_proxy", *WEATHER_TURNS]
     forecaster = [s for s in by_name(finished, "invoke_agent forecaster")]
     assert {s.instrumentation_scope.name for s in forecaster} == {"opentelemetry.instrumentation.ag2"}
 
