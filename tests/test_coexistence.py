@@ -189,3 +189,42 @@ async def test_our_coroutines_are_coroutines_to_asyncio(instrument_maf, llm_serv
     assert asyncio.iscoroutine(pending) and pending.__qualname__.endswith("run")
     result = await asyncio.create_task(pending)
     assert result.text == "Paris has 2100000 people."
+
+
+SCRIPT_WITHOUT_GLOBAL_PROVIDER = """
+import asyncio, json, sys
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from autogen_otel import AgentFrameworkInstrumentor
+from autogen_otel.demo.llm_server import ScriptedLLMServer
+from maf_apps import RESEARCH_SCRIPT, TASK, researcher
+
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+AgentFrameworkInstrumentor().instrument(tracer_provider=provider)  # no global provider: theirs records nothing
+with ScriptedLLMServer(RESEARCH_SCRIPT) as server:
+    asyncio.run(researcher(server).run(TASK))
+print(json.dumps(sorted(s.name for s in exporter.get_finished_spans())))
+"""
+
+
+def test_native_telemetry_on_without_a_global_provider_leaves_our_spans(tmp_path):
+    """ENABLE_INSTRUMENTATION=true but no global tracer provider: Agent Framework's spans record
+    nothing, so there is nothing to borrow -- ours are made as usual."""
+    import json
+    import os
+    import subprocess
+    from pathlib import Path
+
+    env = {**os.environ, "ENABLE_INSTRUMENTATION": "true", "PYTHONPATH": str(Path(__file__).parent),
+           "PYTHONWARNINGS": "ignore"}
+    env = {k: v for k, v in env.items() if not k.startswith("OTEL_")}
+    done = subprocess.run([sys.executable, "-c", SCRIPT_WITHOUT_GLOBAL_PROVIDER], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    if done.returncode != 0 and "was created in a different Context" in done.stderr:
+        pytest.skip("this Agent Framework release fails with its telemetry on and no provider, without us too")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [
+        "chat gpt-4o-mini", "chat gpt-4o-mini", "execute_tool city_population", "invoke_agent researcher"]

@@ -18,6 +18,7 @@ import os
 import sys
 from typing import Any
 
+from opentelemetry import trace
 from opentelemetry.trace import Span
 
 from ..core.borrowing import framework_span
@@ -27,16 +28,19 @@ logger = logging.getLogger("autogen_otel")
 
 _MODULE = "agent_framework.observability"
 _TRACER = "agent_framework"
+_SILENT = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
 
 
 def active() -> bool:
-    """Agent Framework's own telemetry is on right now (read at every call: apps and Agent
-    Framework's tests replace the settings object and reload the module)."""
+    """Agent Framework's own telemetry is on right now and records (read at every call: apps and
+    Agent Framework's tests replace the settings object and reload the module). It uses the global
+    tracer provider: with none set, its spans record nothing and ours are made as usual."""
     settings = getattr(sys.modules.get(_MODULE), "OBSERVABILITY_SETTINGS", None)
     try:
-        return bool(settings is not None and settings.ENABLED)
+        enabled = bool(settings is not None and settings.ENABLED)
     except Exception:
         return False
+    return enabled and not isinstance(trace.get_tracer_provider(), _SILENT)
 
 
 def has_layer(instance: Any, layer: str) -> bool:
