@@ -47,10 +47,9 @@ def hold_end(span: Span, scope: Scope) -> None:
 def release_end(span: Span, scope: Scope) -> None:
     """End the framework's span if it asked while ``scope`` was open."""
     held = scope.attrs.pop(_HELD_END, None)
-    try:
-        del span.end  # type: ignore[method-assign]
-    except AttributeError:
-        pass
+    own = getattr(span, "__dict__", None)
+    if own is not None:
+        own.pop("end", None)  # the span's own end again (no exception to catch for every borrowed span)
     if held is not None:
         original, end_time = held
         original(end_time)
