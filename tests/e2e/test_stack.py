@@ -518,8 +518,12 @@ def chat(message, script):
                                      is_termination_msg=lambda m: "TERMINATE" in (m.get("content") or ""))
         job.initiate_chat(analyst, message=message, silent=True)
 
+import time
 for _ in range(3):  # ordinary runs: a few hundredths of a cent each
     chat("Summarise yesterday.", [Reply("Done. TERMINATE")])
+    # Runs apart, as in production: three runs inside the first 1 s export would reach Prometheus as a
+    # counter born at 3, which rate() cannot see move -- no median, no alert.
+    time.sleep(1.5)
 # A run whose context has exploded: 30k tokens per call, then it keeps going for a while.
 chat("data " * 30000, [Reply("Let me look again."), Reply("Still looking.", delay=30), Reply("TERMINATE")])
 """
