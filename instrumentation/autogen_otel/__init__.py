@@ -5,16 +5,18 @@ Microsoft Agent Framework (``agent_framework``).
 >>> AutoGenInstrumentor().instrument()   # AgentChat teams
 >>> AG2Instrumentor().instrument()       # ConversableAgent chats
 >>> AgentFrameworkInstrumentor().instrument()   # Agent Framework agents and workflows
+>>> MCPInstrumentor().instrument()      # MCP SDK 1.x clients and servers, one trace across
 """
 
 from typing import Any
 
-from .instrumentor import AG2Instrumentor, AgentFrameworkInstrumentor, AutoGenInstrumentor
+from .instrumentor import AG2Instrumentor, AgentFrameworkInstrumentor, AutoGenInstrumentor, MCPInstrumentor
 from .version import __version__
 
 __all__ = ["AG2Budget", "AG2Instrumentor", "AgentFrameworkBudget", "AgentFrameworkInstrumentor", "AutoGenInstrumentor",
-           "BudgetTermination", "Evaluation", "RunView", "WaterfallExporter", "__version__", "add_evaluator",
-           "configure", "expect_file", "final_answer", "flush_evaluations", "record_evaluation", "remove_evaluator"]
+           "BudgetTermination", "Evaluation", "MCPInstrumentor", "RunView", "WaterfallExporter", "__version__",
+           "add_evaluator", "configure", "expect_file", "final_answer", "flush_evaluations", "record_evaluation",
+           "remove_evaluator"]
 
 
 # Loaded on first use, not by `opentelemetry-instrument` loading the instrumentors.

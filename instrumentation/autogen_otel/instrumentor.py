@@ -19,7 +19,7 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type:
 from .core.config import Settings, load_settings
 from .core.failopen import safely
 from .core.importing import OnImport, PatchEntry, importable, load
-from .package import _instruments_ag2, _instruments_agentchat, _instruments_maf
+from .package import _instruments_ag2, _instruments_agentchat, _instruments_maf, _instruments_mcp
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ _SETTINGS = ("capture_content", "max_attribute_length", "runtime_spans", "loop_t
 _STANDARD = ("tracer_provider", "meter_provider", "logger_provider", "event_logger_provider", "skip_dep_check",
              "raise_exception_on_conflict")
 # opentelemetry_instrumentor entry points of this distribution, for hints on a misspelled one.
-ENTRY_POINTS = ("autogen_agentchat", "autogen", "agent_framework")
+ENTRY_POINTS = ("autogen_agentchat", "autogen", "agent_framework", "mcp")
 
 def check_keywords(caller: str, given: Collection[str], accepted: Collection[str]) -> None:
     """A misspelled keyword is an error naming the accepted ones, not a setting silently ignored."""
@@ -95,14 +95,10 @@ class _OnFirstUse:
         from opentelemetry.metrics import get_meter
         from opentelemetry.trace import get_tracer
 
-        from .core.pricing import PriceTable
-        from .core.telemetry import Telemetry
-
         scope, settings = self._owner._scope, self._settings
         tracer = get_tracer(scope, __version__, self._providers.get("tracer_provider"), schema_url=SCHEMA_URL)
         meter = get_meter(scope, __version__, self._providers.get("meter_provider"), schema_url=SCHEMA_URL)
-        prices = PriceTable.default(settings.prices_file, source=settings.price_source)
-        return Telemetry(tracer, meter, settings, prices)
+        return self._owner._build_telemetry(tracer, meter, settings)
 
 
 class _FamilyInstrumentor(BaseInstrumentor):  # type: ignore[misc]
@@ -113,6 +109,13 @@ class _FamilyInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     _scope = __name__
     _telemetry: Telemetry | None = None
     _applied: list[Any]
+
+    def _build_telemetry(self, tracer: Any, meter: Any, settings: Settings) -> Any:
+        from .core.pricing import PriceTable
+        from .core.telemetry import Telemetry
+
+        prices = PriceTable.default(settings.prices_file, source=settings.price_source)
+        return Telemetry(tracer, meter, settings, prices)
 
     def _patches(self) -> list[PatchEntry]:
         import importlib
@@ -133,9 +136,12 @@ class _FamilyInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         if not kwargs.pop("skip_dep_check", False):
             conflict = self._check_dependency_conflicts()
             if conflict is not None:
-                logger.warning("autogen-otel: %s not instrumented: %s", self._module, conflict)
+                self._refuse(conflict)
                 return None
         return super().instrument(skip_dep_check=True, **kwargs)
+
+    def _refuse(self, conflict: DependencyConflict) -> None:
+        logger.warning("autogen-otel: %s not instrumented: %s", self._module, conflict)
 
     def _instrument(self, **kwargs: Any) -> None:
         self._applied = []
@@ -215,3 +221,28 @@ class AgentFrameworkInstrumentor(_FamilyInstrumentor):
     def instrumentation_dependencies(self) -> Collection[str]:
         return _instruments_maf
 
+
+
+class MCPInstrumentor(_FamilyInstrumentor):
+    """Traces the Model Context Protocol SDK 1.x (``mcp``) on both sides of a tool call: a CLIENT
+    span per request an app's session sends (AgentChat's ``McpWorkbench``, AG2's toolkit, a plain
+    ``ClientSession``) with W3C trace context in ``params._meta``, and a SERVER span per request a
+    Python MCP server handles (FastMCP or the low-level ``Server``), continuing the caller's trace.
+    mcp 2.x traces itself; with it installed this instruments nothing.
+    """
+
+    _module = "mcp"
+    _package = "autogen_otel.mcp"
+    _scope = "autogen_otel.mcp"
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return _instruments_mcp
+
+    def _refuse(self, conflict: DependencyConflict) -> None:
+        # mcp 2.x makes its own client and server spans and propagates context itself.
+        logger.debug("autogen-otel: mcp not instrumented (%s): mcp 2.x traces itself", conflict)
+
+    def _build_telemetry(self, tracer: Any, meter: Any, settings: Settings) -> Any:
+        from .mcp.telemetry import McpTelemetry
+
+        return McpTelemetry(tracer, meter, settings)

@@ -24,6 +24,10 @@ SPANS: dict[str, tuple[frozenset[SpanKind], frozenset[str]]] = {
     sc.OP_EVALUATION: (frozenset({SpanKind.INTERNAL}), frozenset({sc.GEN_AI_OPERATION_NAME,
                                                                    sc.GEN_AI_EVALUATION_NAME})),
 }
+# An MCP request's span (by its mcp.method.name): named after the method, a CLIENT or SERVER span,
+# even a tools/call one that also says gen_ai.operation.name execute_tool.
+MCP_SPAN: tuple[frozenset[SpanKind], frozenset[str]] = (frozenset({SpanKind.CLIENT, SpanKind.SERVER}),
+                                                        frozenset({sc.MCP_METHOD_NAME}))
 # event name -> attributes it carries
 EVENTS: dict[str, frozenset[str]] = {
     sc.EVENT_INFERENCE_DETAILS: frozenset({sc.GEN_AI_OPERATION_NAME}),
@@ -54,10 +58,13 @@ METRICS: dict[str, tuple[str, str]] = {
     sc.METRIC_LAST_MODEL_CALL: ("gauge", "s"),
     sc.METRIC_ACTIVE_RUN_COST: ("gauge", "{USD}"),
     sc.METRIC_TURN_LIMIT_USAGE: ("gauge", "1"),
+    sc.METRIC_MCP_CLIENT_DURATION: ("histogram", "s"),
+    sc.METRIC_MCP_SERVER_DURATION: ("histogram", "s"),
 }
 # Metric attributes that must stay bounded: never these.
 UNBOUNDED = frozenset({sc.GEN_AI_CONVERSATION_ID, sc.GEN_AI_RESPONSE_ID, sc.GEN_AI_TOOL_CALL_ID,
-                       sc.GEN_AI_INPUT_MESSAGES, sc.GEN_AI_OUTPUT_MESSAGES})
+                       sc.GEN_AI_INPUT_MESSAGES, sc.GEN_AI_OUTPUT_MESSAGES, sc.MCP_SESSION_ID,
+                       sc.JSONRPC_REQUEST_ID, sc.GEN_AI_TOOL_CALL_ARGUMENTS, sc.GEN_AI_TOOL_CALL_RESULT})
 
 
 def span_violations(spans: Iterable[Any]) -> list[str]:
@@ -67,7 +74,17 @@ def span_violations(spans: Iterable[Any]) -> list[str]:
         attributes = dict(span.attributes or {})
         where = f"span {span.name!r}"
         operation = attributes.get(sc.GEN_AI_OPERATION_NAME)
-        if operation in SPANS:
+        method = attributes.get(sc.MCP_METHOD_NAME)
+        if method is not None:
+            kinds, required = MCP_SPAN
+            if span.kind not in kinds:
+                problems.append(f"{where}: kind {span.kind.name}, expected CLIENT or SERVER")
+            missing = sorted(required - attributes.keys())
+            if missing:
+                problems.append(f"{where}: missing {missing}")
+            if span.name.split(" ", 1)[0] != method:
+                problems.append(f"{where}: name does not start with its method {method!r}")
+        elif operation in SPANS:
             kinds, required = SPANS[operation]
             if span.kind not in kinds:
                 problems.append(f"{where}: kind {span.kind.name}, expected one of {sorted(k.name for k in kinds)}")

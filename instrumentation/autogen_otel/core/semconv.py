@@ -67,6 +67,18 @@ ERROR_TYPE_TOOL = "tool_error"  # a tool that reported failure rather than raisi
 TOKEN_TYPE_INPUT = "input"
 TOKEN_TYPE_OUTPUT = "output"
 
+# --- Model Context Protocol (the GenAI conventions' MCP page) ---
+GEN_AI_PROMPT_NAME = "gen_ai.prompt.name"
+MCP_METHOD_NAME = "mcp.method.name"
+MCP_SESSION_ID = "mcp.session.id"
+MCP_PROTOCOL_VERSION = "mcp.protocol.version"
+MCP_RESOURCE_URI = "mcp.resource.uri"
+JSONRPC_REQUEST_ID = "jsonrpc.request.id"
+RPC_RESPONSE_STATUS_CODE = "rpc.response.status_code"
+NETWORK_TRANSPORT = "network.transport"
+NETWORK_PROTOCOL_NAME = "network.protocol.name"
+CLIENT_ADDRESS = "client.address"
+
 # --- AutoGen-specific attributes (no semconv name) ---
 AUTOGEN_TEAM_PARTICIPANTS = "autogen.team.participants"
 AUTOGEN_TEAM_TYPE = "autogen.team.type"
@@ -132,6 +144,8 @@ METRIC_EVALUATION_SCORE = "autogen.evaluation.score"
 METRIC_LAST_MODEL_CALL = "autogen.run.last_model_call_age"
 METRIC_ACTIVE_RUN_COST = "autogen.run.active_cost"
 METRIC_TURN_LIMIT_USAGE = "autogen.run.turn_limit_usage"
+METRIC_MCP_CLIENT_DURATION = "mcp.client.operation.duration"
+METRIC_MCP_SERVER_DURATION = "mcp.server.operation.duration"
 
 # Bucket advisories from the semconv metric definitions.
 TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)
@@ -141,4 +155,5 @@ AGENT_DURATION_BUCKETS = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 1
 WORKFLOW_DURATION_BUCKETS = (1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200)
 COST_BUCKETS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 50)
 SCORE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+MCP_DURATION_BUCKETS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
 COUNT_BUCKETS = (1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144)
