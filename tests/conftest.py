@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from autogen_otel import AG2Instrumentor, AgentFrameworkInstrumentor, AutoGenInstrumentor
+from autogen_otel import AG2Instrumentor, AgentFrameworkInstrumentor, AutoGenInstrumentor, MCPInstrumentor
 from autogen_otel.core.conventions import metric_violations, span_violations
 from autogen_otel.demo.llm_server import Reply, ScriptedLLMServer
 from opentelemetry import trace
@@ -84,6 +84,12 @@ def instrument_ag2(spans: InMemorySpanExporter, metric_reader: InMemoryMetricRea
 def instrument_maf(spans: InMemorySpanExporter, metric_reader: InMemoryMetricReader) -> Iterator[Any]:
     """Agent Framework's instrumentor; ``instrument_maf(**settings)`` to re-instrument with options."""
     yield from _instrumented(AgentFrameworkInstrumentor(), metric_reader)
+
+
+@pytest.fixture
+def instrument_mcp(spans: InMemorySpanExporter, metric_reader: InMemoryMetricReader) -> Iterator[Any]:
+    """The MCP SDK's instrumentor; ``instrument_mcp(**settings)`` to re-instrument with options."""
+    yield from _instrumented(MCPInstrumentor(), metric_reader)
 
 
 @pytest.fixture
