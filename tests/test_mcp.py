@@ -83,7 +83,8 @@ async def session(params: Any) -> AsyncIterator[Any]:
 
 
 def ours(spans: Any, name: str) -> list[Any]:
-    return [s for s in spans.get_finished_spans() if s.name == name and s.instrumentation_scope.name == "autogen_otel.mcp"]
+    return [s for s in spans.get_finished_spans()
+            if s.name == name and s.instrumentation_scope.name == "autogen_otel.mcp"]
 
 
 def hex_id(value: int, width: int) -> str:
@@ -233,7 +234,10 @@ def _free_port() -> int:
 @needs_v1
 async def test_streamable_http_server_continues_the_trace(instrument_mcp, spans, receiver):
     from mcp import ClientSession
-    from mcp.client.streamable_http import streamablehttp_client
+    from mcp.client import streamable_http
+
+    # The newer name where the SDK has it (1.2x deprecates the old one).
+    connect = getattr(streamable_http, "streamable_http_client", None) or streamable_http.streamablehttp_client
 
     port = _free_port()
     server = subprocess.Popen([str(BIN / "opentelemetry-instrument"), sys.executable, str(SERVER), "http", str(port)],
@@ -245,7 +249,7 @@ async def test_streamable_http_server_continues_the_trace(instrument_mcp, spans,
                 return probe.connect_ex(("127.0.0.1", port)) == 0
 
         wait_for(listening, 30)
-        async with streamablehttp_client(f"http://127.0.0.1:{port}/mcp") as (read, write, session_id), \
+        async with connect(f"http://127.0.0.1:{port}/mcp") as (read, write, session_id), \
                 ClientSession(read, write) as s:
             await s.initialize()
             with trace.get_tracer("app").start_as_current_span("caller"):
@@ -304,12 +308,22 @@ def test_ag2_toolkit_example_is_one_trace_across_the_server(receiver):
 
 
 @pytest.mark.skipif(MCP_MAJOR < 2, reason="mcp 1.x is what we instrument")
-def test_mcp_2_traces_itself_and_we_step_aside(spans):
-    from autogen_otel import MCPInstrumentor
+async def test_mcp_2_traces_itself_and_we_step_aside(instrument_mcp, spans):
+    from mcp.client import Client
+    from mcp.server.mcpserver import MCPServer
 
-    instrumentor = MCPInstrumentor()
-    instrumentor.instrument(tracer_provider=trace.get_tracer_provider())
-    try:
-        assert not instrumentor._applied  # nothing patched: no second span, no second injection
-    finally:
-        instrumentor.uninstrument()
+    server = MCPServer("in-memory")
+
+    @server.tool()
+    def lookup(city: str) -> str:
+        return f"{city}: population 2.1M"
+
+    async with Client(server) as client:
+        with trace.get_tracer("app").start_as_current_span("caller") as caller:
+            result = await client.call_tool("lookup", {"city": "Rome"})
+    assert result.content[0].text == "Rome: population 2.1M"
+    finished = spans.get_finished_spans()
+    assert not [s for s in finished if s.instrumentation_scope.name.startswith("autogen_otel")]
+    calls = [s for s in finished if s.name == "tools/call lookup"]
+    assert len(calls) == 1 and calls[0].instrumentation_scope.name == "mcp-python-sdk"  # the SDK's own, once
+    assert calls[0].context.trace_id == caller.get_span_context().trace_id
