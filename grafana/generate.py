@@ -24,6 +24,9 @@ TEMPO = DataSourceRef(type_val="tempo", uid="${tempo}")
 SEL = 'service_name=~"${service:regex}"'
 TEAM = f'{SEL}, gen_ai_workflow_name=~"${{team:regex}}"'
 COST = f"autogen_cost_total{{{TEAM}}}"
+# MCP tools/call requests of the selected services (callers and servers).
+MCP = f'{SEL}, mcp_method_name="tools/call"'
+MCP_CALLS = "mcp_client_operation_duration_seconds"
 FAILED = f'autogen_runs_total{{{TEAM}, autogen_run_stop_category=~"error|cancelled"}}'
 
 
@@ -120,6 +123,14 @@ ABOUT = {
     'Tool latency p95': (
         "95th percentile duration of each tool. A slow tool holds up its whole run: look at the tool's "
         'own dependencies.'),
+    'MCP tool calls by tool and outcome': (
+        'Calls per second to tools on MCP servers, by tool and error type (empty: succeeded), as the '
+        "calling agents saw them. A tool_error share rising: open the server's spans under the agent's "
+        'execute_tool in one trace.'),
+    'MCP tool latency p95, caller and server': (
+        '95th percentile of MCP tools/call durations as the caller saw them (round trip, transport '
+        'included) and as the server handled them (select the server services too). A wide gap between '
+        'the two: the transport or the server start-up, not the tool.'),
     'Agent turn latency p95': (
         "95th percentile duration of an agent's turn (its model calls and tools). Compare with model "
         'latency to see where a turn spends its time.'),
@@ -315,6 +326,13 @@ def latency() -> dashboard.Dashboard:
             .with_panel(series("Tool latency p95", "s",
                                prom(quantile(0.95, "gen_ai_execute_tool_duration_seconds", "gen_ai_tool_name", TEAM),
                                     "{{gen_ai_tool_name}}")))
+            .with_panel(series("MCP tool calls by tool and outcome", "reqps",
+                               prom(f"sum by (gen_ai_tool_name, error_type) (rate({MCP_CALLS}_count{{{MCP}}}"
+                                    "[$__rate_interval]))", "{{gen_ai_tool_name}} {{error_type}}")))
+            .with_panel(series("MCP tool latency p95, caller and server", "s",
+                               prom(quantile(0.95, MCP_CALLS, "gen_ai_tool_name", MCP), "caller {{gen_ai_tool_name}}"),
+                               prom(quantile(0.95, "mcp_server_operation_duration_seconds", "gen_ai_tool_name",
+                                             MCP), "server {{gen_ai_tool_name}}")))
             .with_panel(series("Agent turn latency p95", "s",
                                prom(quantile(0.95, "gen_ai_invoke_agent_duration_seconds", "gen_ai_agent_name", TEAM),
                                     "{{gen_ai_agent_name}}")))

@@ -31,7 +31,7 @@ class _Service(trace_service_pb2_grpc.TraceServiceServicer):
                     for span in scope_spans.spans:
                         self.sink.spans.append({"name": span.name, "trace_id": span.trace_id.hex(),
                                                 "span_id": span.span_id.hex(),
-                                                "parent_id": span.parent_span_id.hex(),
+                                                "parent_id": span.parent_span_id.hex(), "kind": span.kind,
                                                 "attributes": _attributes(span.attributes),
                                                 "events": [{"name": e.name, "attributes": _attributes(e.attributes)}
                                                            for e in span.events],

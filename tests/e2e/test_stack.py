@@ -37,6 +37,7 @@ GRAFANA_URL = "http://grafana.example:3000"
 ALERTMANAGER_PORT = 9093  # Prometheus's config names alertmanager:9093
 AG2_SERVICE = "e2e-ag2-app"
 MAF_SERVICE = "e2e-agent-framework-app"
+MCP_SERVICE = "e2e-mcp-app"  # its MCP server reports as "city-facts" (examples/mcp_server.py)
 
 
 def free_port() -> int:
@@ -255,6 +256,31 @@ MAF_EXAMPLES = ("maf_sequential_tools.py", "maf_group_chat.py", "maf_streaming_a
 MAF_TRAFFIC = AG2_TRAFFIC.replace('("ag2_nightly_job.py", "ag2_group_chat.py")', repr(MAF_EXAMPLES))
 
 
+# The server lives as long as the session, as stdio servers do: its metrics are exported several
+# times (rate() needs two samples of a series; a server started per call would have one).
+MCP_TRAFFIC = """
+import asyncio, sys
+sys.path.insert(0, EXAMPLES)
+from _model import Reply, model_client
+from autogen_agentchat.agents import AssistantAgent
+from autogen_ext.tools.mcp import McpWorkbench
+from mcp_agentchat import server_params
+
+async def main():
+    client = model_client({"You are the guide": [Reply(tool_calls=[("lookup", {"city": "Lisbon"})]),
+                                                 Reply("Sunny: pack light.")] * RUNS})
+    async with McpWorkbench(server_params()) as workbench:
+        for _ in range(RUNS):
+            guide = AssistantAgent("guide", model_client=client, workbench=workbench, reflect_on_tool_use=True,
+                                   system_message="You are the guide. Use the tools to answer.")
+            await guide.run(task="What should I pack for Lisbon?")
+            await asyncio.sleep(1.5)
+    await client.close()
+
+asyncio.run(main())
+"""
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     s = Stack(tmp_path_factory.mktemp("stack"))
@@ -274,6 +300,10 @@ def stack(tmp_path_factory):
                     "-c", MAF_TRAFFIC.replace("RUNS", str(TRAFFIC_RUNS)).replace("EXAMPLES",
                                                                                  repr(str(ROOT / "examples")))],
                 OTEL_SERVICE_NAME=MAF_SERVICE)
+        # An AgentChat agent using the example MCP server's tools, both sides traced, in one session.
+        run_app(s, [str(Path(sys.executable).parent / "opentelemetry-instrument"), sys.executable, "-c",
+                    MCP_TRAFFIC.replace("RUNS", str(TRAFFIC_RUNS)).replace("EXAMPLES", repr(str(ROOT / "examples")))],
+                OTEL_SERVICE_NAME=MCP_SERVICE)
         yield s
     finally:
         s.stop()
@@ -366,7 +396,32 @@ def dashboard_queries() -> list[tuple[str, str, str]]:
     return found
 
 
-@pytest.mark.parametrize("board,title,expr", dashboard_queries(), ids=lambda v: str(v)[:60])
+# The MCP panels: fed by the MCP app and its server, selected together as a user would.
+MCP_PANELS = [(b, t, e) for b, t, e in dashboard_queries() if "mcp_" in e]
+
+
+@pytest.mark.parametrize("board,title,expr", MCP_PANELS, ids=lambda v: str(v)[:60])
+def test_mcp_panels_show_the_callers_and_the_servers_data(stack, board, title, expr):
+    promql = fill(expr, service=f"{MCP_SERVICE}|city-facts", team=".*")
+    result = stack.wait_query(promql, timeout=45)
+    assert result, f"{board} / {title}: empty"
+    assert {r["metric"].get("gen_ai_tool_name") for r in result} == {"lookup"}
+
+
+def test_an_mcp_tool_call_is_a_client_server_pair_in_the_agents_trace(stack):
+    """What Tempo's service graph draws the caller -> MCP server edge from."""
+    calls = [s for s in stack.sink.spans if s["name"] == "tools/call lookup"]
+    clients = [s for s in calls if s["kind"] == 3]
+    servers = [s for s in calls if s["kind"] == 2]
+    assert len(clients) == len(servers) == TRAFFIC_RUNS
+    tools = {s["span_id"]: s for s in stack.sink.spans if s["name"] == "execute_tool lookup"}
+    for client in clients:
+        [server] = [s for s in servers if s["parent_id"] == client["span_id"]]
+        assert server["trace_id"] == client["trace_id"] and client["parent_id"] in tools
+
+
+@pytest.mark.parametrize("board,title,expr", [q for q in dashboard_queries() if "mcp_" not in q[2]],
+                         ids=lambda v: str(v)[:60])
 def test_every_dashboard_promql_query_returns_data(stack, board, title, expr):
     promql = fill(expr, service=SERVICE, team=".*")
     assert "$" not in promql, promql
@@ -377,7 +432,7 @@ def test_every_dashboard_promql_query_returns_data(stack, board, title, expr):
 # The panels an AG2 Classic app feeds (it does not stream, so no time-to-first-chunk; its runs
 # pass their evaluations, so no failed ones).
 AG2_PANELS = [(b, t, e) for b, t, e in dashboard_queries()
-              if "first_chunk" not in e and "loop" not in e and 'score_label="fail"' not in e]
+              if "first_chunk" not in e and "loop" not in e and 'score_label="fail"' not in e and "mcp_" not in e]
 
 
 @pytest.mark.parametrize("board,title,expr", AG2_PANELS, ids=lambda v: str(v)[:60])
@@ -388,7 +443,8 @@ def test_dashboard_promql_queries_show_ag2_classic_data(stack, board, title, exp
 
 
 # The panels Agent Framework apps feed (no loop in these examples; their evaluations pass).
-MAF_PANELS = [(b, t, e) for b, t, e in dashboard_queries() if "loop" not in e and 'score_label="fail"' not in e]
+MAF_PANELS = [(b, t, e) for b, t, e in dashboard_queries()
+              if "loop" not in e and 'score_label="fail"' not in e and "mcp_" not in e]
 
 
 @pytest.mark.parametrize("board,title,expr", MAF_PANELS, ids=lambda v: str(v)[:60])
