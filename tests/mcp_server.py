@@ -6,11 +6,26 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from mcp.server.fastmcp import Context, FastMCP
 from opentelemetry import trace
 
 port = int(sys.argv[2]) if len(sys.argv) > 2 else 8000
-server = FastMCP("test-tools", host="127.0.0.1", port=port)
+try:
+    from mcp.server.fastmcp import Context, FastMCP  # mcp 1.x
+except ModuleNotFoundError:  # mcp 2.x: FastMCP is MCPServer, host and port go to run()
+    from mcp.server.mcpserver import MCPServer
+
+    server = MCPServer("test-tools")
+    http: dict = {"host": "127.0.0.1", "port": port}
+else:
+    server = FastMCP("test-tools", host="127.0.0.1", port=port)
+    http = {}
+
+    @server.tool()
+    def meta(ctx: Context) -> dict:
+        """The request's _meta as the server received it."""
+        received = ctx.request_context.meta
+        return received.model_dump() if received is not None else {}
+
 tracer = trace.get_tracer("test-tools")
 
 
@@ -30,13 +45,6 @@ def forecast(city: str, days: int) -> str:
 
 
 @server.tool()
-def meta(ctx: Context) -> dict:
-    """The request's _meta as the server received it."""
-    received = ctx.request_context.meta
-    return received.model_dump() if received is not None else {}
-
-
-@server.tool()
 async def wait(seconds: float) -> str:
     """Answers after a while (concurrent calls overlap)."""
     await asyncio.sleep(seconds)
@@ -44,4 +52,7 @@ async def wait(seconds: float) -> str:
 
 
 if __name__ == "__main__":
-    server.run("streamable-http" if sys.argv[1:2] == ["http"] else "stdio")
+    if sys.argv[1:2] == ["http"]:
+        server.run("streamable-http", **http)
+    else:
+        server.run("stdio")

@@ -327,3 +327,35 @@ async def test_mcp_2_traces_itself_and_we_step_aside(instrument_mcp, spans):
     calls = [s for s in finished if s.name == "tools/call lookup"]
     assert len(calls) == 1 and calls[0].instrumentation_scope.name == "mcp-python-sdk"  # the SDK's own, once
     assert calls[0].context.trace_id == caller.get_span_context().trace_id
+
+
+@pytest.mark.skipif(MCP_MAJOR < 2, reason="Agent Framework's MCP tools need mcp 2.x")
+async def test_agent_framework_with_mcp_2_is_one_trace_with_one_span_per_side(instrument_maf, spans, receiver,
+                                                                             llm_server):
+    from agent_framework import Agent, MCPStdioTool
+    from autogen_otel.demo.llm_server import Reply
+    from maf_apps import chat_client
+
+    model = llm_server({"You are the guide": [Reply(tool_calls=[("lookup", {"city": "Lisbon"})]),
+                                              Reply("Lisbon: pack light.")]})
+    tools = MCPStdioTool("city", command=str(BIN / "opentelemetry-instrument"), args=[sys.executable, str(SERVER)],
+                         env=exporting_env(receiver, "test-tools"))
+    from autogen_otel import MCPInstrumentor
+
+    ours_too = MCPInstrumentor()
+    ours_too.instrument(tracer_provider=trace.get_tracer_provider())  # as opentelemetry-instrument would
+    try:
+        async with tools:
+            agent = Agent(client=chat_client(model), name="guide", instructions="You are the guide.", tools=[tools])
+            result = await agent.run("What should I pack for Lisbon?")
+    finally:
+        ours_too.uninstrument()
+    assert "pack light" in result.text
+    finished = spans.get_finished_spans()
+    assert not [s for s in finished if s.instrumentation_scope.name == "autogen_otel.mcp"]
+    [tool] = [s for s in finished if s.name == "execute_tool lookup"]
+    server = wait_for(lambda: [s for s in receiver.spans if s["name"] == "tools/call lookup"])
+    assert len(server) == 1 and server[0]["kind"] == SERVER_KIND  # one SERVER span: the SDK's own
+    assert server[0]["trace_id"] == hex_id(tool.context.trace_id, 32)
+    assert wait_for(lambda: [s for s in receiver.spans if s["name"] == "read city table"])[0]["parent_id"] \
+        == server[0]["span_id"]
