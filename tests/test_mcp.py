@@ -105,6 +105,7 @@ async def test_a_tool_call_is_one_trace_from_the_caller_through_the_server(instr
     assert attributes["mcp.method.name"] == "tools/call" and attributes["gen_ai.tool.name"] == "lookup"
     assert attributes["gen_ai.operation.name"] == "execute_tool" and attributes["jsonrpc.request.id"].isdigit()
     assert attributes["mcp.protocol.version"]  # negotiated at initialize
+    assert attributes["network.transport"] == "pipe"
     assert "gen_ai.tool.call.arguments" not in attributes and "gen_ai.tool.call.result" not in attributes
     [initialize] = ours(spans, "initialize")
     assert initialize.kind is SpanKind.CLIENT
@@ -266,6 +267,9 @@ async def test_streamable_http_server_continues_the_trace(instrument_mcp, spans,
     assert served["attributes"]["network.protocol.name"] == "http"
     session_attr = served["attributes"]["mcp.session.id"]
     assert raw_session and session_attr != raw_session and len(session_attr) == 16  # a digest, not the id
+    assert client.attributes["mcp.session.id"] == session_attr  # the same session on both sides
+    assert client.attributes["network.transport"] == "tcp" and client.attributes["network.protocol.name"] == "http"
+    assert client.attributes["server.address"] == "127.0.0.1" and client.attributes["server.port"] == port
 
 
 def run_example(receiver: OTLPReceiver, name: str) -> subprocess.CompletedProcess[str]:

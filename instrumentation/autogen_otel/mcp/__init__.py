@@ -8,4 +8,7 @@ from ..core.importing import PatchEntry
 PATCHES: list[PatchEntry] = [
     ("mcp client requests", "mcp.shared.session", ".patches:client"),
     ("mcp server requests", "mcp.server.lowlevel.server", ".patches:server"),
+    ("mcp stdio transport", "mcp.client.stdio", ".patches:stdio"),
+    ("mcp streamable HTTP transport", "mcp.client.streamable_http", ".patches:streamable_http"),
+    ("mcp SSE transport", "mcp.client.sse", ".patches:sse"),
 ]

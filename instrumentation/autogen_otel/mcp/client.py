@@ -14,6 +14,7 @@ from opentelemetry.trace import SpanKind
 from ..core import semconv as sc
 from ..core.failopen import safely
 from .telemetry import Call, McpTelemetry, request_attributes
+from .transports import attributes_of as transport_attributes
 
 # The protocol version each session negotiated at initialize, for its later requests' spans.
 _VERSIONS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
@@ -62,6 +63,7 @@ def _start(telemetry: McpTelemetry, session: Any, request: Any) -> tuple[Call, _
     version = _VERSIONS.get(session)
     if version:
         attributes[sc.MCP_PROTOCOL_VERSION] = version
+    attributes.update(transport_attributes(session))
     span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
     call = Call(telemetry, span, attributes, telemetry.client_duration)
     if root.method == "tools/call":

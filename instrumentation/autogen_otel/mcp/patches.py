@@ -26,3 +26,29 @@ def server(telemetry: McpTelemetry) -> PatchGroup:
         AttributePatch(Server, "_handle_request", handle_request_wrapper(telemetry)),
         AttributePatch(RequestResponder, "respond", respond_wrapper(telemetry)),
     ])
+
+
+def stdio(telemetry: McpTelemetry) -> AttributePatch:
+    from mcp.client import stdio as module
+
+    from .transports import stdio_wrapper
+
+    return AttributePatch(module, "stdio_client", stdio_wrapper)
+
+
+def streamable_http(telemetry: McpTelemetry) -> PatchGroup:
+    from mcp.client import streamable_http as module
+
+    from .transports import http_wrapper
+
+    # The current name and the deprecated one (which calls the current one: noted twice, alike).
+    return PatchGroup([AttributePatch(module, name, http_wrapper)
+                       for name in ("streamable_http_client", "streamablehttp_client")])
+
+
+def sse(telemetry: McpTelemetry) -> AttributePatch:
+    from mcp.client import sse as module
+
+    from .transports import http_wrapper
+
+    return AttributePatch(module, "sse_client", http_wrapper)

@@ -16,7 +16,8 @@ from ..core.metrics import _histogram
 
 # Span attributes that also label the duration metrics: all bounded (a server's tools and prompts).
 _METRIC_KEYS = (sc.MCP_METHOD_NAME, sc.GEN_AI_OPERATION_NAME, sc.GEN_AI_TOOL_NAME, sc.GEN_AI_PROMPT_NAME,
-                sc.MCP_PROTOCOL_VERSION, sc.NETWORK_TRANSPORT, sc.ERROR_TYPE)
+                sc.MCP_PROTOCOL_VERSION, sc.NETWORK_TRANSPORT, sc.NETWORK_PROTOCOL_NAME, sc.SERVER_ADDRESS,
+                sc.SERVER_PORT, sc.ERROR_TYPE)
 
 
 class McpTelemetry:
