@@ -64,7 +64,7 @@ def test_demo_exports_over_otlp_when_an_endpoint_is_set():
 def test_waterfall_groups_per_trace_and_prints_when_the_root_ends():
     out = io.StringIO()
     provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(WaterfallExporter(out, color=True)))
+    provider.add_span_processor(SimpleSpanProcessor(WaterfallExporter(out, color=True, transcript="off")))
     tracer = provider.get_tracer("t")
     with tracer.start_as_current_span("invoke_workflow team", attributes={"gen_ai.operation.name": "invoke_workflow"}):
         with tracer.start_as_current_span("chat m", attributes={"gen_ai.operation.name": "chat"}):

@@ -1,12 +1,15 @@
-"""``WaterfallExporter``: a span exporter that prints each finished trace as a tree with
-duration bars, tokens, cost and errors -- the conversation waterfall, in a terminal.
+"""``WaterfallExporter``: a span exporter for the terminal. As spans end it prints the
+conversation (``transcript``: who said what, tool calls and results, tokens, cost); when a run's
+root span ends, the run as a tree with duration bars, tokens, cost and errors -- the waterfall.
 
 Add it to any app: ``provider.add_span_processor(SimpleSpanProcessor(WaterfallExporter()))``.
-Spans are grouped per trace and a trace is printed when its root span ends.
+``transcript``: ``"line"`` (one line per message, capped), ``"full"`` or ``"off"``; default from
+``AUTOGEN_OTEL_TRANSCRIPT``.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from collections import OrderedDict, defaultdict
@@ -18,6 +21,9 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import StatusCode
 
 from .core import semconv as sc
+from .transcript import Transcript, mode_from_env
+
+logger = logging.getLogger(__name__)
 
 _MAX_PENDING_TRACES = 256
 _MAX_SPANS_PER_TRACE = 5000
@@ -36,28 +42,38 @@ def _duration(ns: int) -> str:
 
 
 class WaterfallExporter(SpanExporter):
-    def __init__(self, out: TextIO | None = None, width: int = 80, color: bool | None = None) -> None:
+    def __init__(self, out: TextIO | None = None, width: int = 80, color: bool | None = None,
+                 transcript: str | None = None) -> None:
         self._out = out or sys.stdout
         self.width = max(60, width)
         self.color = color if color is not None else bool(getattr(self._out, "isatty", lambda: False)())
+        if transcript is None:
+            transcript, problem = mode_from_env()
+            if problem:
+                logger.warning("autogen-otel: %s", problem)
+        self.transcript = Transcript(transcript, self.color)
         self._pending: OrderedDict[int, list[ReadableSpan]] = OrderedDict()
         self._lock = threading.Lock()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        ready: list[list[ReadableSpan]] = []
-        with self._lock:
+        text: list[str] = []
+        with self._lock:  # also keeps concurrent runs' lines whole and in order
             for span in spans:
+                line = self.transcript.line(span)
+                if line:
+                    text.append(line)
                 trace_id = span.context.trace_id
                 bucket = self._pending.setdefault(trace_id, [])
                 if len(bucket) < _MAX_SPANS_PER_TRACE:
                     bucket.append(span)
                 if span.parent is None:
-                    ready.append(self._pending.pop(trace_id))
+                    text.append(self.render(self._pending.pop(trace_id)))
+                    self.transcript.forget(trace_id)
             while len(self._pending) > _MAX_PENDING_TRACES:
-                self._pending.popitem(last=False)
-        for trace_spans in ready:
-            self._out.write(self.render(trace_spans))
-            self._out.flush()
+                self.transcript.forget(self._pending.popitem(last=False)[0])
+            if text:
+                self._out.write("".join(text))
+                self._out.flush()
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:

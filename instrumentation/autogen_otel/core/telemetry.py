@@ -79,6 +79,13 @@ class Telemetry:
             parent_scope, run = (self.registry.around(getattr(borrow, "parent", None)) if borrow is not None
                                  else self.registry.current())
             parent_ctx = otel_context.get_current()
+        if new_run is not None:
+            run = RunState(new_run, LoopDetector(self.settings.loop_threshold))
+        elif parent_scope is None and run is not None:
+            parent_scope = run.root  # e.g. under a kept AutoGen runtime span: still part of the run
+        agent = name if kind == "agent" else (parent_scope.agent if parent_scope else "")
+        if agent and kind in ("chat", "tool"):  # who called the model or the tool, on its own span
+            attributes = {**attributes, sc.GEN_AI_AGENT_NAME: agent}
         span: Span | None
         if borrow is not None:
             span = borrow
@@ -87,11 +94,6 @@ class Telemetry:
             span = None
         else:
             span = self.tracer.start_span(span_name, context=parent_ctx, kind=span_kind, attributes=attributes)
-        if new_run is not None:
-            run = RunState(new_run, LoopDetector(self.settings.loop_threshold))
-        elif parent_scope is None and run is not None:
-            parent_scope = run.root  # e.g. under a kept AutoGen runtime span: still part of the run
-        agent = name if kind == "agent" else (parent_scope.agent if parent_scope else "")
         context = trace.set_span_in_context(span, parent_ctx) if span is not None else parent_ctx
         scope = Scope(kind, span, context, run, id(owner) if owner is not None else 0, parent_scope, name, agent,
                       borrowed=borrow is not None)
