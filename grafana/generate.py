@@ -15,7 +15,7 @@ from grafana_foundation_sdk.builders import dashboard, prometheus, stat, table, 
 from grafana_foundation_sdk.builders.common import TableFooterOptions
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import tempo as tempo_model
-from grafana_foundation_sdk.models.dashboard import DataSourceRef, VariableRefresh
+from grafana_foundation_sdk.models.dashboard import DataSourceRef, DataTransformerConfig, VariableRefresh
 
 OUT = Path(__file__).parent / "dashboards"
 PROM = DataSourceRef(type_val="prometheus", uid="${datasource}")
@@ -120,6 +120,15 @@ ABOUT = {
     'Time to first chunk (streaming) p95': (
         'How long streamed model calls take to send their first chunk (p95). Empty when no agent streams. '
         'Rising: the provider is queueing requests.'),
+    'Conversation of the run (the trace id above)': (
+        'What the agents said, thought and called, in order: each model call (agent, output messages with '
+        'reasoning and tool calls, tokens, cost) and each tool call (arguments, result). Needs content '
+        'capture (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true); without it, or with the '
+        'redaction overlay on, the content columns say so.'),
+    'Runs of the conversation (the conversation id above)': (
+        'Every run that carried this gen_ai.conversation.id (an AgentChat team resumed, an Agent Framework '
+        'session), in order: what each was asked and answered, how it stopped and what it cost. Open a '
+        "run's trace id above for its whole conversation."),
     'Tool latency p95': (
         "95th percentile duration of each tool. A slow tool holds up its whole run: look at the tool's "
         'own dependencies.'),
@@ -244,6 +253,18 @@ def span_totals(title: str, query: str) -> table.Panel:
             .with_target(_SpanRowsBuilder(query)))  # type: ignore[arg-type]
 
 
+# What a transcript row shows where the span has no content (capture off, or the redaction overlay).
+NOT_CAPTURED = "(not captured: content capture is off, or redacted)"
+
+
+def transcript(title: str, query: str) -> table.Panel:
+    """Spans as rows in the order they started: a conversation, read top to bottom."""
+    by_start = DataTransformerConfig(id_val="sortBy", options={"sort": [{"field": "Start time", "desc": False}]})
+    return (table.Panel().title(title).description(ABOUT[title]).datasource(TEMPO).height(12).span(24)
+            .no_value(NOT_CAPTURED).with_transformation(by_start)
+            .with_target(_SpanRowsBuilder(query)))  # type: ignore[arg-type]
+
+
 def quantile(q: float, metric: str, by: str, extra: str = SEL) -> str:
     return f"histogram_quantile({q}, sum by (le, {by}) (rate({metric}_bucket{{{extra}}}[$__rate_interval])))"
 
@@ -298,7 +319,16 @@ def waterfall() -> dashboard.Dashboard:
     board = base("autogen-waterfall", "AutoGen / Conversation waterfall",
                  "Find runs by service, team, agent and status; open one to see its waterfall.", with_tempo=True,
                  with_agent=True)
-    board = board.with_variable(dashboard.TextBoxVariable("trace_id").label("Trace ID (run totals)"))
+    board = board.with_variable(dashboard.TextBoxVariable("trace_id").label("Trace ID (run totals, conversation)"))
+    board = board.with_variable(dashboard.TextBoxVariable("conversation_id").label("Conversation ID"))
+    # Model calls say and think, tools are called and answer: in the order they happened.
+    said = ('{trace:id="${trace_id}" && span.gen_ai.operation.name=~"chat|execute_tool"} | select('
+            "span.gen_ai.agent.name, span.gen_ai.output.messages, span.gen_ai.tool.name, "
+            "span.gen_ai.tool.call.arguments, span.gen_ai.tool.call.result, span.gen_ai.usage.input_tokens, "
+            "span.gen_ai.usage.output_tokens, span.autogen.cost.usd)")
+    runs = ('{span.gen_ai.conversation.id="${conversation_id}"} | select(span.gen_ai.workflow.name, '
+            "span.gen_ai.agent.name, span.gen_ai.input.messages, span.gen_ai.output.messages, "
+            "span.autogen.run.stop_category, span.autogen.cost.usd)")
     return (board
             .with_panel(traceql("Runs (agents taking turns in them)", f"{workflow}}} >> {agent}"))
             .with_panel(traceql("Failed runs", workflow + " && status=error}", width=12))
@@ -310,7 +340,9 @@ def waterfall() -> dashboard.Dashboard:
                                 f'{workflow}}} >> {{span.gen_ai.operation.name="execute_tool" && status=error}}',
                                 width=12))
             .with_panel(span_totals("Run totals across processes (the trace id above; footer: the run's sum)",
-                                    run_roots)))
+                                    run_roots))
+            .with_panel(transcript("Conversation of the run (the trace id above)", said))
+            .with_panel(transcript("Runs of the conversation (the conversation id above)", runs)))
 
 
 def latency() -> dashboard.Dashboard:

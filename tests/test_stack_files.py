@@ -46,7 +46,8 @@ def test_dashboards_use_datasource_variables_and_have_service_and_team(path):
         assert target["datasource"]["uid"] in ("${datasource}", "${tempo}")
         query = target.get("expr") or target.get("query")
         # Scoped to the selected services or teams, or to one trace the user names.
-        assert any(scope in query for scope in ("${service:regex}", "${team:regex}", "topk", 'trace:id="${trace_id}"'))
+        assert any(scope in query for scope in ("${service:regex}", "${team:regex}", "topk", 'trace:id="${trace_id}"',
+                                                'span.gen_ai.conversation.id="${conversation_id}"'))
         # Multi-value variables in regex matchers are formatted as regexes, never raw.
         assert not re.search(r"=~\"\$(service|team|agent)\b", query), query
 
@@ -139,3 +140,26 @@ def test_every_dashboard_panel_says_what_it_shows():
     for path in sorted((ROOT / "grafana" / "dashboards").glob("*.json")):
         for panel in json.loads(path.read_text())["panels"]:
             assert len(panel.get("description", "")) > 40, (path.name, panel["title"])
+
+
+def test_the_conversation_view_reads_a_run_and_a_conversation_in_order():
+    board = json.loads((ROOT / "grafana" / "dashboards" / "autogen-waterfall.json").read_text())
+    assert {"trace_id", "conversation_id"} <= {v["name"] for v in board["templating"]["list"]}
+    panels = {p["title"]: p for p in board["panels"]}
+    run = panels["Conversation of the run (the trace id above)"]
+    conversation = panels["Runs of the conversation (the conversation id above)"]
+    for panel, scope in ((run, 'trace:id="${trace_id}"'),
+                         (conversation, 'span.gen_ai.conversation.id="${conversation_id}"')):
+        [target] = panel["targets"]
+        assert target["query"].startswith("{" + scope) and target["tableType"] == "spans"
+        assert "span.gen_ai.output.messages" in target["query"]
+        assert panel["fieldConfig"]["defaults"]["noValue"].startswith("(not captured")  # never an empty row
+        assert panel["transformations"] == [{"id": "sortBy", "options": {"sort": [{"field": "Start time",
+                                                                                     "desc": False}]}}]
+    for key in ("span.gen_ai.tool.call.arguments", "span.gen_ai.tool.call.result", "span.gen_ai.agent.name"):
+        assert key in run["targets"][0]["query"]
+    # The redaction overlay removes every attribute the view shows content from.
+    redact = (ROOT / "deploy" / "otel-collector.redact-content.yaml").read_text()
+    for key in ("gen_ai.output.messages", "gen_ai.input.messages", "gen_ai.tool.call.arguments",
+                "gen_ai.tool.call.result"):
+        assert f'delete_key(span.attributes, "{key}")' in redact
