@@ -151,6 +151,18 @@ def test_the_readme_waterfall_command_prints_the_run_without_a_collector():
     assert "Exception" not in done.stderr and "rror" not in done.stderr, done.stderr
 
 
+def test_the_readme_conversation_command_shows_what_the_agents_say_before_the_waterfall():
+    [command] = _readme_commands("autogen-otel demo --no-export --capture-content")
+    env = _env(PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=120,
+                          check=False, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    transcript, waterfall = done.stdout.split("\ntrace ", 1)
+    assert "researcher: Paris has about 2.1 million residents." in transcript
+    assert '⚙ weather_forecast({"city":"Paris"}) ✗ ConnectionError' in transcript
+    assert "team RoundRobinGroupChat" in waterfall and "not captured" not in done.stdout
+
+
 @pytest.mark.parametrize("name,hidden,extra,use", [
     ("BudgetTermination", "autogen_agentchat", 'pip install ".[demo]"', ""),
     ("AG2Budget", "autogen", 'pip install ".[ag2]"', "; AG2Budget(max_tokens=1).attach()"),
