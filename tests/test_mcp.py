@@ -363,3 +363,27 @@ async def test_agent_framework_with_mcp_2_is_one_trace_with_one_span_per_side(in
     assert server[0]["trace_id"] == hex_id(tool.context.trace_id, 32)
     assert wait_for(lambda: [s for s in receiver.spans if s["name"] == "read city table"])[0]["parent_id"] \
         == server[0]["span_id"]
+
+
+@needs_v1
+def test_configure_instruments_mcp_too(receiver):
+    code = f"""
+import asyncio, autogen_otel
+setup = autogen_otel.configure(endpoint={receiver.endpoint!r}, protocol="http/protobuf", console=False)
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+async def main():
+    params = StdioServerParameters(command={sys.executable!r}, args=[{str(SERVER)!r}])
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        await session.call_tool("lookup", {{"city": "Oslo"}})
+
+asyncio.run(main())
+setup.shutdown()
+"""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    done = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    calls = [s for s in receiver.spans if s["name"] == "tools/call lookup"]
+    assert len(calls) == 1 and calls[0]["kind"] == CLIENT and calls[0]["scope"] == "autogen_otel.mcp"

@@ -30,7 +30,7 @@ from .exporters import (
     quiet_retries,
     signal_setting,
 )
-from .instrumentor import AG2Instrumentor, AgentFrameworkInstrumentor, AutoGenInstrumentor
+from .instrumentor import AG2Instrumentor, AgentFrameworkInstrumentor, AutoGenInstrumentor, MCPInstrumentor
 from .waterfall import WaterfallExporter
 
 ENV_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
@@ -47,6 +47,7 @@ class Configured:
     protocol: str | None
     console: bool
     maf_instrumentor: AgentFrameworkInstrumentor | None = None
+    mcp_instrumentor: MCPInstrumentor | None = None
 
     def shutdown(self) -> None:
         """Flush and stop exporting (call before the process exits); bounded by the export timeout
@@ -164,9 +165,12 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
             trace.set_tracer_provider(tracer_provider)
             metrics.set_meter_provider(meter_provider)
         instrumentor, ag2, maf = AutoGenInstrumentor(), AG2Instrumentor(), AgentFrameworkInstrumentor()
+        mcp = MCPInstrumentor()
         disabled = {n.strip() for n in (env("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS") or "").split(",")}
-        for name, each in (("autogen_agentchat", instrumentor), ("autogen", ag2), ("agent_framework", maf)):
+        for name, each in (("autogen_agentchat", instrumentor), ("autogen", ag2), ("agent_framework", maf),
+                           ("mcp", mcp)):
             if name not in disabled and "*" not in disabled:
                 each.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, **instrument_options)
-        _configured = Configured(tracer_provider, meter_provider, instrumentor, ag2, endpoint, protocol, console, maf)
+        _configured = Configured(tracer_provider, meter_provider, instrumentor, ag2, endpoint, protocol, console, maf,
+                                 mcp)
         return _configured
