@@ -95,8 +95,9 @@ def test_version_flag():
 
 
 def _readme_commands(marker: str) -> list[str]:
-    """Shell commands of the README's bash blocks that contain ``marker`` (continuations joined)."""
-    text = (ROOT / "README.md").read_text()
+    """Shell commands of the README's and the docs' bash blocks that contain ``marker`` (continuations
+    joined)."""
+    text = "\n".join(p.read_text() for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
     commands = []
     for block in re.findall(r"```bash\n(.*?)```", text, re.S):
         joined = re.sub(r"\\\n\s*", " ", block)

@@ -1,0 +1,52 @@
+"""The docs: a README a newcomer reads in minutes, the pages under docs/ built as a site with
+MkDocs --strict (a broken link, anchor or a page left out of the navigation fails), and nothing in
+them about the machine they were written on."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = sorted((ROOT / "docs").glob("*.md"))
+
+
+def build(root: Path, site: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+                          cwd=root, capture_output=True, text=True, check=False,
+                          env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"})
+
+
+def test_the_readme_fits_the_budget_and_links_every_page():
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 200
+    assert "bash scripts/demo" in readme and "bash scripts/test" in readme
+    linked = set(re.findall(r"\(docs/([\w-]+\.md)", readme))
+    assert {p.name for p in PAGES} - linked <= {"index.md"}, "a docs page the README does not point to"
+
+
+def test_the_site_builds_strictly(tmp_path):
+    done = build(ROOT, tmp_path / "site")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "site" / "mcp" / "index.html").exists()
+
+
+def test_a_broken_link_fails_the_build(tmp_path):
+    copy = tmp_path / "repo"
+    shutil.copytree(ROOT / "docs", copy / "docs")
+    shutil.copy(ROOT / "mkdocs.yml", copy / "mkdocs.yml")
+    page = copy / "docs" / "mcp.md"
+    page.write_text(page.read_text() + "\nSee [the missing page](nowhere.md).\n")
+    done = build(copy, tmp_path / "site")
+    assert done.returncode != 0 and "nowhere.md" in done.stdout + done.stderr
+
+
+def test_no_page_talks_about_the_machine_it_was_written_on():
+    words = re.compile(r"this session|this machine|reachable here|cannot run here|cannot be built here|"
+                       r"the machine it was written", re.I)
+    for page in [ROOT / "README.md", *PAGES]:
+        found = words.findall(page.read_text())
+        assert not found, (page.name, found)
