@@ -323,3 +323,17 @@ def test_configure_holds_more_spans_while_the_collector_is_away_unless_told_othe
                                    **env))
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [expected]
+
+
+@pytest.mark.parametrize("name", ["BudgetTermination", "AG2Budget", "AgentFrameworkBudget"])
+def test_a_budget_with_a_limit_that_is_not_a_number_names_the_argument(name):
+    import autogen_otel
+
+    budget = getattr(autogen_otel, name)
+    with pytest.raises(TypeError, match=r"max_tokens must be a whole number of tokens or None, got 'lots'"):
+        budget(max_tokens="lots")
+    with pytest.raises(TypeError, match=r"max_cost_usd must be a number of US dollars or None, got '5\$'"):
+        budget(max_cost_usd="5$")
+    with pytest.raises(ValueError, match="max_tokens must be >= 0, got -1"):
+        budget(max_tokens=-1)
+    assert budget(max_cost_usd=1, max_tokens=10) is not None

@@ -19,6 +19,10 @@ class SpendLimit:
     def __init__(self, max_cost_usd: float | None = None, max_tokens: int | None = None) -> None:
         if max_cost_usd is None and max_tokens is None:
             raise ValueError("a budget needs max_cost_usd and/or max_tokens")
+        for name, value, kinds in (("max_cost_usd", max_cost_usd, (int, float)), ("max_tokens", max_tokens, (int,))):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
+                expected = "a number of US dollars" if name == "max_cost_usd" else "a whole number of tokens"
+                raise TypeError(f"{name} must be {expected} or None, got {value!r}")
         if max_cost_usd is not None and max_cost_usd < 0:
             raise ValueError(f"max_cost_usd must be >= 0, got {max_cost_usd}")
         if max_tokens is not None and max_tokens < 0:
