@@ -337,3 +337,17 @@ def test_a_budget_with_a_limit_that_is_not_a_number_names_the_argument(name):
     with pytest.raises(ValueError, match="max_tokens must be >= 0, got -1"):
         budget(max_tokens=-1)
     assert budget(max_cost_usd=1, max_tokens=10) is not None
+
+
+def test_the_scripted_server_on_a_taken_port_says_so_in_one_line():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "autogen_otel.demo.llm_server", "--port", str(port)],
+                              capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"llm_server: cannot listen on 127.0.0.1:{port}: Address already in use; choose another --port (or --host)"]

@@ -368,7 +368,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError, TypeError) as exc:
         print(f"llm_server: {exc}", file=sys.stderr)
         return 2
-    server = ScriptedLLMServer(script, host=args.host, port=args.port).start()
+    try:
+        server = ScriptedLLMServer(script, host=args.host, port=args.port).start()
+    except OSError as exc:  # the port taken, or the host not an address of this machine
+        print(f"llm_server: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
+              "choose another --port (or --host)", file=sys.stderr)
+        return 2
     print(f"scripted OpenAI-compatible server on {server.base_url} (any api_key); Ctrl-C stops it", flush=True)
     try:
         threading.Event().wait()
