@@ -116,7 +116,9 @@ def test_check_prices_command(tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text('{"models": {"m": {"input": 1}}}')
     assert cli(["check-prices", str(bad)]) == 2
-    assert "missing 'output'" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    # Named as given on the command line, not as the environment variable it did not come from.
+    assert f"error: {str(bad)!r}: model 'm': missing 'output'" in error and "AUTOGEN_OTEL_PRICES_FILE" not in error
 
 
 def test_genai_prices_is_the_default_source_and_never_goes_online(monkeypatch):

@@ -12,7 +12,7 @@ import time
 
 from .core.config import ConfigError
 from .core.importing import importable
-from .core.pricing import PriceFileError, PriceTable
+from .core.pricing import PriceFileError, PriceTable, load_file
 
 
 def _collector_on_localhost() -> tuple[str, str] | None:
@@ -85,6 +85,7 @@ def demo(args: argparse.Namespace) -> int:
 
 def check_prices(args: argparse.Namespace) -> int:
     try:
+        load_file(args.file, named=repr(args.file))  # named as given on the command line
         table = PriceTable.default(args.file, strict=True)
     except PriceFileError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -68,16 +68,18 @@ def load_bundled() -> tuple[str, dict[str, ModelPrice]]:
     return str(data.get("as_of", "")), _parse_models(data, "bundled prices.json")
 
 
-def load_file(path: str | Path) -> dict[str, ModelPrice]:
+def load_file(path: str | Path, named: str = "") -> dict[str, ModelPrice]:
+    """The prices in ``path``; errors name it as ``named`` (default: the setting that names it)."""
+    where = named or f"AUTOGEN_OTEL_PRICES_FILE={str(path)!r}"
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise PriceFileError(f"AUTOGEN_OTEL_PRICES_FILE={str(path)!r}: cannot read it ({exc.strerror})") from None
+        raise PriceFileError(f"{where}: cannot read it ({exc.strerror})") from None
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise PriceFileError(f"AUTOGEN_OTEL_PRICES_FILE={str(path)!r}: not valid JSON ({exc})") from None
-    return _parse_models(data, f"AUTOGEN_OTEL_PRICES_FILE={str(path)!r}")
+        raise PriceFileError(f"{where}: not valid JSON ({exc})") from None
+    return _parse_models(data, where)
 
 
 class PriceTable:
