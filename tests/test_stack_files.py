@@ -85,6 +85,11 @@ def test_compose_pins_images_binds_loopback_and_keeps_secrets_out():
     assert not [name for name, svc in compose["services"].items() if "env_file" in svc]
     alertmanager = compose["services"]["alertmanager"]
     assert all(value.startswith("${") and value.endswith("}") for value in alertmanager["environment"].values())
+    # Each service mounts only its own secrets: the OTLP token and TLS key reach the collector alone.
+    mounts = {name: [v.split(":")[0] for v in svc.get("volumes", []) if "secrets" in v.split(":")[0]]
+              for name, svc in compose["services"].items()}
+    assert {name: found for name, found in mounts.items() if found} == {
+        "collector": ["./secrets/otlp"], "alertmanager": ["./secrets/alertmanager"]}
 
 
 def test_provisioning_escapes_dollar_signs():
