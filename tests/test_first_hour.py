@@ -351,3 +351,23 @@ def test_the_scripted_server_on_a_taken_port_says_so_in_one_line():
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         f"llm_server: cannot listen on 127.0.0.1:{port}: Address already in use; choose another --port (or --host)"]
+
+
+def test_the_distributed_example_prints_to_the_terminal_without_a_collector():
+    """The docs' command for the distributed example with no collector: every process traced and
+    printed, no export errors or retries."""
+    import socket
+
+    [command] = [c for c in _readme_commands("opentelemetry-instrument python examples/distributed_team.py")
+                 if "autogen_waterfall" in c]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = command.replace("python examples/", f"{sys.executable} {ROOT / 'examples'}/") + \
+        f" --address 127.0.0.1:{port}"
+    env = _env(PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=120,
+                          check=False, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "[mixed] " in done.stdout and re.search(r"^trace [0-9a-f]{32} ", done.stdout, re.M)  # the driver's
+    assert "Failed to export" not in done.stderr and "retrying" not in done.stderr.lower(), done.stderr[-2000:]
