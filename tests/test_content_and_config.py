@@ -135,3 +135,18 @@ def test_invalid_env_value_warns_with_the_variable_and_accepted_values(caplog):
 def test_invalid_keyword_raises():
     with pytest.raises(ConfigError, match="capture_content"):
         load_settings({}, capture_content="maybe")
+
+
+def test_an_invalid_environment_value_is_warned_once_not_once_per_instrumentor():
+    import subprocess
+    import sys
+
+    code = ("import autogen_otel\n"
+            "for cls in (autogen_otel.AutoGenInstrumentor, autogen_otel.AG2Instrumentor,\n"
+            "            autogen_otel.AgentFrameworkInstrumentor, autogen_otel.MCPInstrumentor):\n"
+            "    cls().instrument()\n")
+    env = {"PATH": "/usr/bin:/bin", "AUTOGEN_OTEL_LOOP_THRESHOLD": "many"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("AUTOGEN_OTEL_LOOP_THRESHOLD") == 1, done.stderr

@@ -131,6 +131,9 @@ def _lenient(parse, raw, default, problems: list[str], *args):  # type: ignore[n
         return default
 
 
+_WARNED: set[str] = set()
+
+
 def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     """Read settings from ``env`` (default ``os.environ``); keyword overrides win.
 
@@ -162,5 +165,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
     if overrides.get("price_source") is not None:
         price_source = parse_price_source(str(overrides["price_source"]), "price_source")
     for problem in problems:
-        logger.warning("autogen-otel: %s; using the default", problem)
+        if problem not in _WARNED:  # each instrumentor reads the environment: say it once
+            _WARNED.add(problem)
+            logger.warning("autogen-otel: %s; using the default", problem)
     return Settings(capture, max_len, runtime, loops, prices, price_source, tuple(problems))
