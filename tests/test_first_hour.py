@@ -371,3 +371,19 @@ def test_the_distributed_example_prints_to_the_terminal_without_a_collector():
     assert done.returncode == 0, done.stderr[-3000:]
     assert "[mixed] " in done.stdout and re.search(r"^trace [0-9a-f]{32} ", done.stdout, re.M)  # the driver's
     assert "Failed to export" not in done.stderr and "retrying" not in done.stderr.lower(), done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("exporter,json_spans,waterfall", [("console", True, False),
+                                                          ("autogen_waterfall", False, True)])
+def test_console_means_the_sdk_console_exporter_under_configure_too(exporter, json_spans, waterfall):
+    code = ("import autogen_otel\n"
+            "setup = autogen_otel.configure()\n"
+            "from opentelemetry import trace\n"
+            "with trace.get_tracer('t').start_as_current_span('invoke_workflow team'):\n"
+            "    pass\n"
+            "setup.shutdown()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False,
+                          env=_env(OTEL_TRACES_EXPORTER=exporter, OTEL_METRICS_EXPORTER="none"))
+    assert done.returncode == 0, done.stderr
+    assert ('"name": "invoke_workflow team"' in done.stdout) is json_spans, done.stdout
+    assert bool(re.search(r"^trace [0-9a-f]{32} ", done.stdout, re.M)) is waterfall, done.stdout

@@ -101,8 +101,9 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
     ``http/protobuf``); ``endpoint=""`` never exports. ``OTEL_TRACES_EXPORTER`` (``otlp``,
     ``console``, ``autogen_waterfall``, ``none``) and ``OTEL_METRICS_EXPORTER`` (``otlp``,
     ``console``, ``none``) choose the exporters; families named in
-    ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`` are left alone. ``console`` (the terminal
-    waterfall) defaults to on when traces are not exported. Other keywords go to
+    ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`` are left alone. ``console`` (the terminal view:
+    ``autogen_waterfall``) defaults to on when traces are not exported; ``OTEL_TRACES_EXPORTER=console``
+    is the SDK's console exporter (JSON spans), as under ``opentelemetry-instrument``. Other keywords go to
     ``instrument()`` of both instrumentors (``capture_content``, ``runtime_spans``, ...); each
     family that is installed (AgentChat, AG2 Classic, Agent Framework) is traced.
     """
@@ -135,8 +136,9 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
         endpoint = (shown[0] or "the OTLP exporters' default endpoint") if shown else None
         protocol = shown[1] if shown else None
         if console is None:
-            waterfall = {"console", "autogen_waterfall"}
-            console = "traces" not in targets if traces is None else bool(waterfall & set(traces))
+            console = "traces" not in targets if traces is None else "autogen_waterfall" in traces
+        # `console` means the SDK's console exporter (JSON spans), as under opentelemetry-instrument.
+        json_spans = traces is not None and "console" in traces
 
         # OTEL_SERVICE_NAME, when set, wins over the name given in code (as for every OTel SDK setting).
         named = service_name and not os.environ.get("OTEL_SERVICE_NAME")
@@ -160,6 +162,10 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
                                                          export_interval_millis=metric_interval_ms))
         if console:
             tracer_provider.add_span_processor(SimpleSpanProcessor(WaterfallExporter(console_out)))
+        if json_spans:
+            from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+            tracer_provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
         meter_provider = MeterProvider(resource=resource, metric_readers=readers)
         if set_global:
             trace.set_tracer_provider(tracer_provider)
