@@ -103,3 +103,5 @@ def test_configure_twice_returns_the_same_setup():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "same"
+    # The second call's different argument is said to be ignored, once, by name.
+    assert done.stderr.count("configure() was already called; this call's console=True ignored") == 1, done.stderr

@@ -6,9 +6,10 @@ conversation waterfall is printed to the terminal instead.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
@@ -48,6 +49,7 @@ class Configured:
     console: bool
     maf_instrumentor: AgentFrameworkInstrumentor | None = None
     mcp_instrumentor: MCPInstrumentor | None = None
+    arguments: dict[str, Any] = field(default_factory=dict)  # what the call that made it was given
 
     def shutdown(self) -> None:
         """Flush and stop exporting (call before the process exits); bounded by the export timeout
@@ -59,6 +61,7 @@ class Configured:
 _CONFIGURE_KEYWORDS = ("service_name", "endpoint", "protocol", "console", "console_out", "set_global",
                        "metric_interval_ms")
 _lock = threading.Lock()
+logger = logging.getLogger(__name__)
 _configured: Configured | None = None
 
 
@@ -111,8 +114,15 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
     from .instrumentor import _SETTINGS, check_keywords
 
     check_keywords("configure()", instrument_options, (*_SETTINGS, *_CONFIGURE_KEYWORDS))
+    given = {"service_name": service_name, "endpoint": endpoint, "protocol": protocol, "console": console,
+             "console_out": console_out, "set_global": set_global, "metric_interval_ms": metric_interval_ms,
+             **instrument_options}
     with _lock:
         if _configured is not None:
+            ignored = {k: v for k, v in given.items() if _configured.arguments.get(k) != v}
+            if ignored:
+                logger.warning("autogen-otel: configure() was already called; this call's %s ignored (the first "
+                               "call's setup stays)", ", ".join(f"{k}={v!r}" for k, v in ignored.items()))
             return _configured
         from_code = endpoint is not None
         raw_endpoint = endpoint if from_code else env(ENV_ENDPOINT)
@@ -178,5 +188,5 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
             if name not in disabled and "*" not in disabled:
                 each.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, **instrument_options)
         _configured = Configured(tracer_provider, meter_provider, instrumentor, ag2, endpoint, protocol, console, maf,
-                                 mcp)
+                                 mcp, given)
         return _configured
