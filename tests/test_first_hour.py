@@ -387,3 +387,15 @@ def test_console_means_the_sdk_console_exporter_under_configure_too(exporter, js
     assert done.returncode == 0, done.stderr
     assert ('"name": "invoke_workflow team"' in done.stdout) is json_spans, done.stdout
     assert bool(re.search(r"^trace [0-9a-f]{32} ", done.stdout, re.M)) is waterfall, done.stdout
+
+
+def test_configure_under_opentelemetry_instrument_says_once_what_happens():
+    code = "import autogen_otel\nsetup = autogen_otel.configure()\nsetup.shutdown()\nprint('ok')\n"
+    done = subprocess.run([str(BIN / "opentelemetry-instrument"), sys.executable, "-c", code], capture_output=True,
+                          text=True, timeout=60, check=False,
+                          env=_env(OTEL_TRACES_EXPORTER="none", OTEL_METRICS_EXPORTER="none",
+                                   OTEL_LOGS_EXPORTER="none"))
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+    assert done.stderr.count("configure() in a process already instrumented") == 1, done.stderr
+    assert "Overriding of current TracerProvider" not in done.stderr
+    assert "already instrumented" not in done.stderr.replace("configure() in a process already instrumented", "")

@@ -54,8 +54,10 @@ class Configured:
     def shutdown(self) -> None:
         """Flush and stop exporting (call before the process exits); bounded by the export timeout
         (``OTEL_EXPORTER_OTLP_TIMEOUT``, default a few seconds) even when the collector is down."""
-        self.tracer_provider.shutdown()
-        self.meter_provider.shutdown()
+        for provider in (self.tracer_provider, self.meter_provider):
+            stop = getattr(provider, "shutdown", None)  # not on the API's proxies (a setup we kept)
+            if stop is not None:
+                stop()
 
 
 _CONFIGURE_KEYWORDS = ("service_name", "endpoint", "protocol", "console", "console_out", "set_global",
@@ -93,6 +95,19 @@ def span_queue() -> dict[str, int]:
     return {} if env("OTEL_BSP_MAX_QUEUE_SIZE") else {"max_queue_size": AGENT_SPAN_QUEUE}
 
 
+def _already_instrumented(given: dict[str, Any]) -> Configured | None:
+    """The setup opentelemetry-instrument (or the app's own instrument() calls) already made, if any:
+    configure() on top would only fail to replace the global providers and re-instrument."""
+    instrumentors = (AutoGenInstrumentor(), AG2Instrumentor(), AgentFrameworkInstrumentor(), MCPInstrumentor())
+    if not any(i.is_instrumented_by_opentelemetry for i in instrumentors):
+        return None
+    logger.warning("autogen-otel: configure() in a process already instrumented (opentelemetry-instrument, or "
+                   "instrument() calls): keeping that setup and its exporters; use one or the other")
+    tracer_provider, meter_provider = trace.get_tracer_provider(), metrics.get_meter_provider()
+    return Configured(tracer_provider, meter_provider, instrumentors[0], instrumentors[1],  # type: ignore[arg-type]
+                      None, None, False, instrumentors[2], instrumentors[3], given)
+
+
 def configure(*, service_name: str | None = None, endpoint: str | None = None, protocol: str | None = None,
               console: bool | None = None, console_out: TextIO | None = None, set_global: bool = True,
               metric_interval_ms: int = 10000, **instrument_options: Any) -> Configured:
@@ -124,6 +139,10 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
                 logger.warning("autogen-otel: configure() was already called; this call's %s ignored (the first "
                                "call's setup stays)", ", ".join(f"{k}={v!r}" for k, v in ignored.items()))
             return _configured
+        kept = _already_instrumented(given)
+        if kept is not None:
+            _configured = kept
+            return kept
         from_code = endpoint is not None
         raw_endpoint = endpoint if from_code else env(ENV_ENDPOINT)
         endpoint = validate_endpoint(raw_endpoint, "endpoint" if from_code else ENV_ENDPOINT) if raw_endpoint else None
