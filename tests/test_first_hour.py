@@ -284,8 +284,9 @@ def _sequential_name() -> str:
 
 
 @pytest.mark.parametrize("family,root,ends", [
-    ("ag2", "team user_proxy", "Chat finished in"),
-    ("maf", f"team {_sequential_name()}", "Workflow finished in"),
+    ("agentchat", "team RoundRobinGroupChat", "Team finished after"),
+    ("ag2", "team user_proxy", "Chat finished after"),
+    ("maf", f"team {_sequential_name()}", "Workflow finished after"),
 ])
 def test_the_demo_runs_each_family(family, root, ends):
     done = subprocess.run([str(BIN / "autogen-otel"), "demo", "--family", family, "--no-export"], env=_env(),
@@ -294,6 +295,16 @@ def test_the_demo_runs_each_family(family, root, ends):
     assert re.search(r"^trace [0-9a-f]{32} .* spans .*\$0\.\d+", done.stdout, re.M), done.stdout
     assert root in done.stdout and ends in done.stdout, done.stdout
     assert "✗ " in done.stdout, "the failing tool shows as failed"
+    # The demo's output is ours alone: no framework banners or notes, one duration (the trace's).
+    assert ">>>>>>>>" not in done.stdout and "include_detailed_errors" not in done.stdout + done.stderr
+    assert "finished in" not in done.stdout
+
+
+def test_the_demo_checks_the_protocol_it_is_told_when_it_looks_for_a_collector():
+    done = subprocess.run([str(BIN / "autogen-otel"), "demo"], env=_env(OTEL_EXPORTER_OTLP_PROTOCOL="http"),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2
+    assert "OTEL_EXPORTER_OTLP_PROTOCOL='http'" in done.stderr and "grpc, http/protobuf" in done.stderr
 
 
 def test_the_examples_run_without_autogens_model_mismatch_warning():

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
+import io
+import logging
 import os
 import socket
 import sys
-import time
 
 from .core.config import ConfigError
 from .core.importing import importable
 from .core.pricing import PriceFileError, PriceTable, load_file
 
 
-def _collector_on_localhost() -> tuple[str, str] | None:
-    """(endpoint, protocol) of a collector answering on localhost's OTLP ports, if any."""
+def _collector_on_localhost(wanted: str | None = None) -> tuple[str, str] | None:
+    """(endpoint, protocol) of a collector answering on localhost's OTLP port for ``wanted`` (either
+    protocol when None), if any."""
     for port, protocol in ((4318, "http/protobuf"), (4317, "grpc")):
+        if wanted is not None and protocol != wanted:
+            continue
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return f"http://localhost:{port}", protocol
@@ -36,7 +41,7 @@ _FAMILIES = {
 
 def demo(args: argparse.Namespace) -> int:
     from .demo.llm_server import ScriptedLLMServer
-    from .setup import configure
+    from .setup import configure, validate_protocol
 
     module, framework, extra, needs = _FAMILIES[args.family]
     if not importable(needs):
@@ -53,10 +58,14 @@ def demo(args: argparse.Namespace) -> int:
     # None: configure() reads (and validates) OTEL_EXPORTER_OTLP_ENDPOINT; "": no export.
     endpoint: str | None = "" if args.no_export else None
     protocol = None
-    if endpoint is None and not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
-        found = _collector_on_localhost()
-        endpoint, protocol = found if found else ("", None)
     try:
+        if endpoint is None and not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+            # The protocol the user asked for, checked as when the endpoint is set: its port only.
+            wanted = os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+            if wanted:
+                validate_protocol(wanted, "OTEL_EXPORTER_OTLP_PROTOCOL")
+            found = _collector_on_localhost(wanted or None)
+            endpoint, protocol = found if found else ("", None)
         configured = configure(service_name="autogen-otel-demo", endpoint=endpoint, protocol=protocol,
                                console=True, capture_content=args.capture_content or None,
                                metric_interval_ms=1000)
@@ -71,14 +80,17 @@ def demo(args: argparse.Namespace) -> int:
     else:
         print("No OTLP endpoint set and no collector on localhost:4317/4318: terminal waterfall only.")
     print()
-    started = time.perf_counter()
-    with ScriptedLLMServer(scenario.SCRIPT) as server:
+    # The demo's output is ours: the frameworks' own console prints (AG2's function-call banners) and
+    # Agent Framework's note on the tool that fails on purpose stay out of it. Our terminal view
+    # writes to the stdout it was given before.
+    logging.getLogger("agent_framework").setLevel(logging.ERROR)
+    with ScriptedLLMServer(scenario.SCRIPT) as server, contextlib.redirect_stdout(io.StringIO()):
         outcome = asyncio.run(scenario.play(server.base_url))
-    elapsed = time.perf_counter() - started  # the run, not the export at shutdown
     configured.shutdown()
     noun = "Team" if args.family == "agentchat" else ("Chat" if args.family == "ag2" else "Workflow")
     plural = "" if outcome.messages == 1 else "s"
-    print(f"{noun} finished in {elapsed:.2f}s after {outcome.messages} message{plural} ({outcome.reason}).")
+    # One duration, the run's: the trace line above (this process also started a model server).
+    print(f"{noun} finished after {outcome.messages} message{plural} ({outcome.reason}).")
     print(f"Last message: {outcome.last}")
     return 0
 
