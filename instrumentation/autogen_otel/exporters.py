@@ -94,10 +94,17 @@ class _Once(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING:
             return True
+        # gRPC's trace and metric exporters share one logger: tell them apart by what they say.
+        try:
+            text = record.getMessage().lower()
+        except Exception:
+            text = ""
+        signal = next((s for s in ("trace", "span", "metric", "log") if s in text), "")
+        key = f"{record.name}:{'trace' if signal == 'span' else signal}"
         with self._lock:
-            if record.name in self._seen:
+            if key in self._seen:
                 return False
-            self._seen.add(record.name)
+            self._seen.add(key)
         record.msg = f"{record.msg} (autogen-otel: further export errors from this exporter are not logged)"
         return True
 
