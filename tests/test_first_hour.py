@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -436,3 +437,18 @@ def test_configure_under_opentelemetry_instrument_says_once_what_happens():
     assert done.stderr.count("configure() in a process already instrumented") == 1, done.stderr
     assert "Overriding of current TracerProvider" not in done.stderr
     assert "already instrumented" not in done.stderr.replace("configure() in a process already instrumented", "")
+
+
+def test_scripts_test_says_go_is_missing_before_installing_anything(tmp_path):
+    """With no Go on PATH, scripts/test stops at once naming it (it would otherwise install four
+    environments first and fail building the stack's binaries)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("bash", "dirname", "python3", "ls", "sort", "tail", "cat", "env"):
+        found = shutil.which(tool)
+        if found:
+            (bin_dir / tool).symlink_to(found)
+    done = subprocess.run(["bash", str(ROOT / "scripts" / "test")], env={"PATH": str(bin_dir), "HOME": str(tmp_path)},
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Go is not installed" in done.stderr and "==" not in done.stdout
