@@ -87,3 +87,23 @@ def test_every_autogen_otel_command_in_the_docs_is_one_the_cli_accepts():
             with pytest.raises(SystemExit) as accepted:  # --help exits 0 once argparse accepts what came before
                 main([words[0], *[w for w in words[1:] if w.startswith("-")], "--help"])
             assert accepted.value.code == 0, (page, command)
+
+
+def test_every_python_snippet_compiles_and_uses_names_autogen_otel_has():
+    """The snippets are fragments of an app (its team, agents, client): each compiles as written
+    (top-level await allowed) and every autogen-otel name it uses exists."""
+    import ast
+
+    import autogen_otel
+
+    snippets = [(page.name, block) for page in [ROOT / "README.md", *PAGES]
+                for block in re.findall(r"```python\n(.*?)```", page.read_text(), re.S)]
+    assert len(snippets) >= 5
+    for page, block in snippets:
+        tree = compile(block, page, "exec", flags=ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "autogen_otel":
+                for alias in node.names:
+                    assert hasattr(autogen_otel, alias.name), (page, alias.name)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "autogen_otel":
+                assert hasattr(autogen_otel, node.attr), (page, node.attr)
