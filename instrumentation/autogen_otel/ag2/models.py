@@ -18,18 +18,13 @@ from ..core import semconv as sc
 from ..core.endpoint import host_port
 from ..core.failopen import safely
 from ..core.hooks import ChatSpanHooks
+from ..core.providers import semconv_provider
 from ..core.scopes import Scope
 from ..core.telemetry import Telemetry
 from . import native
 from .state import AgentScopes
 
 # AG2 config `api_type` -> gen_ai.provider.name (semconv well-known values where one exists).
-_PROVIDERS = {
-    "openai": "openai", "responses": "openai", "azure": "azure.ai.openai", "anthropic": "anthropic",
-    "google": "gcp.gemini", "gemini": "gcp.gemini", "vertex_ai": "gcp.vertex_ai", "bedrock": "aws.bedrock",
-    "mistral": "mistral_ai", "groq": "groq", "cohere": "cohere", "deepseek": "deepseek", "ollama": "ollama",
-    "together": "together", "cerebras": "cerebras",
-}
 _DEFAULT_OPENAI = ("api.openai.com", 443)
 
 # Keys the per-client hook sets on the current chat scope.
@@ -43,7 +38,7 @@ def _get(entry: Any, key: str) -> Any:
 
 def provider_of(entry: Any) -> str:
     api_type = content.safe_text(_get(entry, "api_type") or "openai").lower()
-    return _PROVIDERS.get(api_type, api_type)
+    return semconv_provider(api_type)
 
 
 def endpoint_of(entry: Any) -> tuple[str | None, int | None]:

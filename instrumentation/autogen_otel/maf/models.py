@@ -14,13 +14,10 @@ from ..core import content
 from ..core import semconv as sc
 from ..core.endpoint import host_port
 from ..core.hooks import ChatSpanHooks
+from ..core.providers import semconv_provider
 from ..core.scopes import Scope
 from . import messages as maf_messages
 from . import native
-
-# Agent Framework's OTEL_PROVIDER_NAME values that differ from the semconv well-known names.
-_PROVIDERS = {"azure_openai": "azure.ai.openai", "azure.openai": "azure.ai.openai", "azure_ai": "azure.ai.inference",
-              "google": "gcp.gemini", "gemini": "gcp.gemini", "bedrock": "aws.bedrock", "mistral": "mistral_ai"}
 
 
 def provider_of(client: Any) -> str:
@@ -29,7 +26,7 @@ def provider_of(client: Any) -> str:
     if not name:
         module = type(client).__module__
         name = "azure.ai.openai" if "azure" in module else ("openai" if "openai" in module else "unknown")
-    return _PROVIDERS.get(name, name)
+    return semconv_provider(name)
 
 
 def model_of(client: Any, kwargs: Mapping[str, Any]) -> str | None:
