@@ -69,7 +69,7 @@ async def measure(runs: int) -> dict[str, float]:
 def worker(instrumented: bool, runs: int) -> dict[str, float]:
     logging.disable(logging.WARNING)
     if instrumented:
-        from autogen_otel import AutoGenInstrumentor
+        from autogen_otel import AgentChatInstrumentor
         from opentelemetry import trace
         from opentelemetry.sdk.metrics import MeterProvider
         from opentelemetry.sdk.metrics.export import InMemoryMetricReader
@@ -80,7 +80,7 @@ def worker(instrumented: bool, runs: int) -> dict[str, float]:
         provider = TracerProvider()
         provider.add_span_processor(SimpleSpanProcessor(_DiscardingSpanExporter()))  # type: ignore[arg-type]
         trace.set_tracer_provider(provider)
-        AutoGenInstrumentor().instrument(tracer_provider=provider,
+        AgentChatInstrumentor().instrument(tracer_provider=provider,
                                          meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()]))
     tracemalloc.start()
     return asyncio.run(measure(runs))

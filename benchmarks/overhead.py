@@ -91,7 +91,7 @@ def sdk_providers() -> tuple[Any, Any, _DiscardingSpanExporter]:
 def capture(path: Path) -> None:
     """Run the workload once under autogen-otel; write its spans and metric records as JSON."""
     sys.path.insert(0, str(HERE))
-    from autogen_otel import AutoGenInstrumentor
+    from autogen_otel import AgentChatInstrumentor
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
     from opentelemetry.sdk.trace import TracerProvider
@@ -103,7 +103,7 @@ def capture(path: Path) -> None:
     spans = InMemorySpanExporter()
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
-    instrumentor = AutoGenInstrumentor()
+    instrumentor = AgentChatInstrumentor()
     instrumentor.instrument(tracer_provider=tracer_provider,
                             meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()]))
     instruments = instrumentor.telemetry.instruments
@@ -187,9 +187,9 @@ def worker(setup: str, runs: int, capture_file: Path | None) -> dict[str, float]
     if setup != "none":
         tracer_provider, meter_provider, exporter = sdk_providers()
         if setup.startswith("autogen-otel"):
-            from autogen_otel import AutoGenInstrumentor
+            from autogen_otel import AgentChatInstrumentor
 
-            AutoGenInstrumentor().instrument(tracer_provider=tracer_provider, meter_provider=meter_provider,
+            AgentChatInstrumentor().instrument(tracer_provider=tracer_provider, meter_provider=meter_provider,
                                              capture_content=setup == "autogen-otel-content")
         elif setup == "openinference":
             from openinference.instrumentation.autogen_agentchat import AutogenAgentChatInstrumentor

@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 
-from autogen_otel import AutoGenInstrumentor
+from autogen_otel import AgentChatInstrumentor
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -58,7 +58,7 @@ def main() -> None:
     counter = Counter()
     provider.add_span_processor(counter)
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{receiver.endpoint}/v1/traces")))
-    AutoGenInstrumentor().instrument(tracer_provider=provider)
+    AgentChatInstrumentor().instrument(tracer_provider=provider)
     start = time.perf_counter()
     runs = asyncio.run(load(args.seconds, args.concurrency))
     elapsed = time.perf_counter() - start

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from autogen_otel import AG2Instrumentor, AgentFrameworkInstrumentor, AutoGenInstrumentor, MCPInstrumentor
+from autogen_otel import AG2Instrumentor, AgentChatInstrumentor, AgentFrameworkInstrumentor, MCPInstrumentor
 from autogen_otel.core.conventions import metric_violations, span_violations
 from autogen_otel.demo.llm_server import Reply, ScriptedLLMServer
 from opentelemetry import trace
@@ -71,7 +71,7 @@ def _instrumented(instrumentor: Any, reader: InMemoryMetricReader) -> Iterator[A
 @pytest.fixture
 def instrument(spans: InMemorySpanExporter, metric_reader: InMemoryMetricReader) -> Iterator[Any]:
     """AgentChat's instrumentor; ``instrument(**settings)`` to re-instrument with options."""
-    yield from _instrumented(AutoGenInstrumentor(), metric_reader)
+    yield from _instrumented(AgentChatInstrumentor(), metric_reader)
 
 
 @pytest.fixture

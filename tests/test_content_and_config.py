@@ -142,7 +142,7 @@ def test_an_invalid_environment_value_is_warned_once_not_once_per_instrumentor()
     import sys
 
     code = ("import autogen_otel\n"
-            "for cls in (autogen_otel.AutoGenInstrumentor, autogen_otel.AG2Instrumentor,\n"
+            "for cls in (autogen_otel.AgentChatInstrumentor, autogen_otel.AG2Instrumentor,\n"
             "            autogen_otel.AgentFrameworkInstrumentor, autogen_otel.MCPInstrumentor):\n"
             "    cls().instrument()\n")
     env = {"PATH": "/usr/bin:/bin", "AUTOGEN_OTEL_LOOP_THRESHOLD": "many"}

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from autogen_otel import AG2Instrumentor, AgentFrameworkInstrumentor, AutoGenInstrumentor
+from autogen_otel import AG2Instrumentor, AgentChatInstrumentor, AgentFrameworkInstrumentor
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -36,7 +36,7 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.mark.parametrize("instrumentor", [AutoGenInstrumentor, AG2Instrumentor, AgentFrameworkInstrumentor])
+@pytest.mark.parametrize("instrumentor", [AgentChatInstrumentor, AG2Instrumentor, AgentFrameworkInstrumentor])
 def test_a_misspelled_keyword_raises_naming_the_accepted_ones(instrumentor):
     with pytest.raises(TypeError, match=r"'captur_content'.*accepted: capture_content, .*tracer_provider"):
         instrumentor().instrument(captur_content=True)
@@ -452,3 +452,11 @@ def test_scripts_test_says_go_is_missing_before_installing_anything(tmp_path):
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "Go is not installed" in done.stderr and "==" not in done.stdout
+
+
+def test_the_old_agentchat_instrumentor_name_still_works_and_says_its_new_one():
+    import autogen_otel
+
+    with pytest.warns(DeprecationWarning, match="AutoGenInstrumentor is now AgentChatInstrumentor"):
+        old = autogen_otel.AutoGenInstrumentor
+    assert old is autogen_otel.AgentChatInstrumentor and old() is autogen_otel.AgentChatInstrumentor()

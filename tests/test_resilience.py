@@ -18,7 +18,7 @@ from autogen_agentchat.teams import RoundRobinGroupChat
 from autogen_core import CancellationToken, FunctionCall
 from autogen_core.models import ChatCompletionClient, CreateResult, RequestUsage
 from autogen_ext.models.replay import ReplayChatCompletionClient
-from autogen_otel import AutoGenInstrumentor
+from autogen_otel import AgentChatInstrumentor
 from autogen_otel.demo.llm_server import Reply
 from helpers import by_name, openai_client, traces
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -92,12 +92,12 @@ class ResettingReceiver(BlockingReceiver):
 @pytest.fixture
 def exporting_instrumentor():
     """Instrument with a BatchSpanProcessor exporting OTLP/HTTP to ``endpoint``."""
-    made: list[tuple[AutoGenInstrumentor, TracerProvider]] = []
+    made: list[tuple[AgentChatInstrumentor, TracerProvider]] = []
 
     def make(endpoint: str, timeout: float = 2.0, **batch):
         provider = TracerProvider()
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint, timeout=timeout), **batch))
-        instrumentor = AutoGenInstrumentor()
+        instrumentor = AgentChatInstrumentor()
         instrumentor.uninstrument()
         instrumentor.instrument(tracer_provider=provider)
         made.append((instrumentor, provider))
@@ -321,7 +321,7 @@ async def test_ten_thousand_runs_leave_nothing_behind():
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(_Discard()))
     meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
-    instrumentor = AutoGenInstrumentor()
+    instrumentor = AgentChatInstrumentor()
 
     async def lookup(city: str) -> str:
         """Look a city up."""

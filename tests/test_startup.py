@@ -16,7 +16,7 @@ import sys, threading
 import autogen_otel
 from opentelemetry.sdk.trace import TracerProvider
 tp = TracerProvider()
-instrumentors = [autogen_otel.AutoGenInstrumentor(), autogen_otel.AG2Instrumentor(),
+instrumentors = [autogen_otel.AgentChatInstrumentor(), autogen_otel.AG2Instrumentor(),
                  autogen_otel.AgentFrameworkInstrumentor()]
 for each in instrumentors:
     each.instrument(tracer_provider=tp)

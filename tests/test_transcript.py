@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from autogen_otel import AG2Instrumentor, AgentFrameworkInstrumentor, AutoGenInstrumentor, WaterfallExporter
+from autogen_otel import AG2Instrumentor, AgentChatInstrumentor, AgentFrameworkInstrumentor, WaterfallExporter
 from autogen_otel.demo.llm_server import Reply, ScriptedLLMServer
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -93,7 +93,7 @@ def transcript_lines(out: Terminal) -> list[str]:
 async def test_agentchat_conversation_is_printed_as_it_happens_then_the_waterfall(terminal):
     global current
     seen.clear()
-    current = terminal(AutoGenInstrumentor(), capture_content=True)
+    current = terminal(AgentChatInstrumentor(), capture_content=True)
     with ScriptedLLMServer(agentchat_script()) as server:
         await run_agentchat(server)
     text = current.getvalue()
@@ -113,7 +113,7 @@ async def test_agentchat_conversation_is_printed_as_it_happens_then_the_waterfal
 async def test_with_capture_off_speakers_tools_and_costs_only_and_how_to_turn_content_on(terminal):
     global current
     seen.clear()
-    current = terminal(AutoGenInstrumentor())
+    current = terminal(AgentChatInstrumentor())
     with ScriptedLLMServer(agentchat_script()) as server:
         await run_agentchat(server)
     text = current.getvalue()
@@ -125,7 +125,7 @@ async def test_with_capture_off_speakers_tools_and_costs_only_and_how_to_turn_co
 async def test_concurrent_runs_each_line_names_its_run_and_stays_whole(terminal):
     global current
     seen.clear()
-    current = terminal(AutoGenInstrumentor(), capture_content=True)
+    current = terminal(AgentChatInstrumentor(), capture_content=True)
     with ScriptedLLMServer(agentchat_script(guides=3)) as server:
         await asyncio.gather(*(run_agentchat(server, f"Tell me about Lisbon, run {i}", i) for i in range(3)))
     lines = transcript_lines(current)
@@ -142,7 +142,7 @@ async def test_long_messages_are_one_capped_line_unless_full(terminal):
     global current
     long_text = "word " * 200 + "\nsecond line"
     for mode, capped in (("line", True), ("full", False)):
-        current = terminal(AutoGenInstrumentor(), transcript=mode, capture_content=True)
+        current = terminal(AgentChatInstrumentor(), transcript=mode, capture_content=True)
         with ScriptedLLMServer(agentchat_script(long_text)) as server:
             await run_agentchat(server)
         said = [line for line in current.getvalue().splitlines() if "guide: word" in line]

@@ -1,8 +1,8 @@
 """OpenTelemetry instrumentation for Microsoft AutoGen AgentChat, AG2 Classic (``autogen``) and
 Microsoft Agent Framework (``agent_framework``).
 
->>> from autogen_otel import AG2Instrumentor, AutoGenInstrumentor
->>> AutoGenInstrumentor().instrument()   # AgentChat teams
+>>> from autogen_otel import AG2Instrumentor, AgentChatInstrumentor
+>>> AgentChatInstrumentor().instrument()   # AgentChat teams
 >>> AG2Instrumentor().instrument()       # ConversableAgent chats
 >>> AgentFrameworkInstrumentor().instrument()   # Agent Framework agents and workflows
 >>> MCPInstrumentor().instrument()      # MCP SDK 1.x clients and servers, one trace across
@@ -10,13 +10,29 @@ Microsoft Agent Framework (``agent_framework``).
 
 from typing import Any
 
-from .instrumentor import AG2Instrumentor, AgentFrameworkInstrumentor, AutoGenInstrumentor, MCPInstrumentor
+from .instrumentor import AG2Instrumentor, AgentChatInstrumentor, AgentFrameworkInstrumentor, MCPInstrumentor
 from .version import __version__
 
-__all__ = ["AG2Budget", "AG2Instrumentor", "AgentFrameworkBudget", "AgentFrameworkInstrumentor", "AutoGenInstrumentor",
-           "BudgetTermination", "Evaluation", "MCPInstrumentor", "RunView", "WaterfallExporter", "__version__",
-           "add_evaluator", "configure", "expect_file", "final_answer", "flush_evaluations", "record_evaluation",
-           "remove_evaluator"]
+__all__ = [
+    "AG2Budget",
+    "AG2Instrumentor",
+    "AgentChatInstrumentor",
+    "AgentFrameworkBudget",
+    "AgentFrameworkInstrumentor",
+    "BudgetTermination",
+    "Evaluation",
+    "MCPInstrumentor",
+    "RunView",
+    "WaterfallExporter",
+    "__version__",
+    "add_evaluator",
+    "configure",
+    "expect_file",
+    "final_answer",
+    "flush_evaluations",
+    "record_evaluation",
+    "remove_evaluator",
+]
 
 
 # Loaded on first use, not by `opentelemetry-instrument` loading the instrumentors.
@@ -34,6 +50,13 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     # Imported on first use: they pull in the SDK exporters or their framework.
     import importlib
+
+    if name == "AutoGenInstrumentor":  # its old name: "AutoGen" also names AG2's `autogen` package
+        import warnings
+
+        warnings.warn("autogen_otel.AutoGenInstrumentor is now AgentChatInstrumentor (the same class); "
+                      "the old name will be removed", DeprecationWarning, stacklevel=2)
+        return AgentChatInstrumentor
 
     if name == "configure":
         from .setup import configure

@@ -32,9 +32,9 @@ __all__ = ["Evaluation", "RunView", "add_evaluator", "expect_file", "final_answe
 
 
 def _live() -> list[Any]:
-    from .instrumentor import AG2Instrumentor, AgentFrameworkInstrumentor, AutoGenInstrumentor
+    from .instrumentor import AG2Instrumentor, AgentChatInstrumentor, AgentFrameworkInstrumentor
 
-    return [t for t in (AutoGenInstrumentor().telemetry, AG2Instrumentor().telemetry,
+    return [t for t in (AgentChatInstrumentor().telemetry, AG2Instrumentor().telemetry,
                         AgentFrameworkInstrumentor().telemetry) if t is not None]
 
 

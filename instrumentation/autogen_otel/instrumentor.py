@@ -1,8 +1,9 @@
-"""The entry points, under ``opentelemetry-instrument`` or in code: ``AutoGenInstrumentor`` for
-Microsoft AutoGen AgentChat, ``AG2Instrumentor`` for AG2 Classic (``import autogen``).
+"""The entry points, under ``opentelemetry-instrument`` or in code: ``AgentChatInstrumentor`` for
+Microsoft AutoGen AgentChat, ``AG2Instrumentor`` for AG2 Classic (``import autogen``),
+``AgentFrameworkInstrumentor`` for Microsoft Agent Framework and ``MCPInstrumentor`` for the MCP SDK.
 
-Both share one base: settings, prices, tracer and meter, the patch table and its removal.
-Each family is instrumented only where it is installed; the other's absence changes nothing.
+They share one base: settings, tracer and meter, the patch table and its removal. Each is
+instrumented only where its framework is installed; the others' absence changes nothing.
 """
 
 from __future__ import annotations
@@ -172,7 +173,7 @@ class _FamilyInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         return self._telemetry
 
 
-class AutoGenInstrumentor(_FamilyInstrumentor):
+class AgentChatInstrumentor(_FamilyInstrumentor):
     """Traces AutoGen AgentChat teams, agents, model clients and tools; records GenAI metrics.
 
     ``instrument(tracer_provider=..., meter_provider=..., capture_content=..., runtime_spans=...,
@@ -191,7 +192,7 @@ class AutoGenInstrumentor(_FamilyInstrumentor):
 class AG2Instrumentor(_FamilyInstrumentor):
     """Traces AG2 Classic (``pip install autogen``: ConversableAgent, ``initiate_chat``, GroupChat):
     conversations, agent replies, model calls through ``OpenAIWrapper``, tools, code execution and
-    human-input waits, with the same spans, metrics and settings as ``AutoGenInstrumentor``.
+    human-input waits, with the same spans, metrics and settings as ``AgentChatInstrumentor``.
     """
 
     _module = "autogen"

@@ -31,7 +31,7 @@ from .exporters import (
     quiet_retries,
     signal_setting,
 )
-from .instrumentor import AG2Instrumentor, AgentFrameworkInstrumentor, AutoGenInstrumentor, MCPInstrumentor
+from .instrumentor import AG2Instrumentor, AgentChatInstrumentor, AgentFrameworkInstrumentor, MCPInstrumentor
 from .waterfall import WaterfallExporter
 
 ENV_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
@@ -42,7 +42,7 @@ ENV_PROTOCOL = "OTEL_EXPORTER_OTLP_PROTOCOL"
 class Configured:
     tracer_provider: TracerProvider
     meter_provider: MeterProvider
-    instrumentor: AutoGenInstrumentor
+    instrumentor: AgentChatInstrumentor
     ag2_instrumentor: AG2Instrumentor
     endpoint: str | None
     protocol: str | None
@@ -98,7 +98,7 @@ def span_queue() -> dict[str, int]:
 def _already_instrumented(given: dict[str, Any]) -> Configured | None:
     """The setup opentelemetry-instrument (or the app's own instrument() calls) already made, if any:
     configure() on top would only fail to replace the global providers and re-instrument."""
-    instrumentors = (AutoGenInstrumentor(), AG2Instrumentor(), AgentFrameworkInstrumentor(), MCPInstrumentor())
+    instrumentors = (AgentChatInstrumentor(), AG2Instrumentor(), AgentFrameworkInstrumentor(), MCPInstrumentor())
     if not any(i.is_instrumented_by_opentelemetry for i in instrumentors):
         return None
     logger.warning("autogen-otel: configure() in a process already instrumented (opentelemetry-instrument, or "
@@ -122,7 +122,7 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
     ``OTEL_PYTHON_DISABLED_INSTRUMENTATIONS`` are left alone. ``console`` (the terminal view:
     ``autogen_waterfall``) defaults to on when traces are not exported; ``OTEL_TRACES_EXPORTER=console``
     is the SDK's console exporter (JSON spans), as under ``opentelemetry-instrument``. Other keywords go to
-    ``instrument()`` of both instrumentors (``capture_content``, ``runtime_spans``, ...); each
+    ``instrument()`` of every instrumentor (``capture_content``, ``runtime_spans``, ...); each
     family that is installed (AgentChat, AG2 Classic, Agent Framework) is traced.
     """
     global _configured
@@ -199,7 +199,7 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
         if set_global:
             trace.set_tracer_provider(tracer_provider)
             metrics.set_meter_provider(meter_provider)
-        instrumentor, ag2, maf = AutoGenInstrumentor(), AG2Instrumentor(), AgentFrameworkInstrumentor()
+        instrumentor, ag2, maf = AgentChatInstrumentor(), AG2Instrumentor(), AgentFrameworkInstrumentor()
         mcp = MCPInstrumentor()
         disabled = {n.strip() for n in (env("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS") or "").split(",")}
         for name, each in (("autogen_agentchat", instrumentor), ("autogen", ag2), ("agent_framework", maf),

@@ -38,7 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
     logging.getLogger("autogen_otel").addHandler(_Collect(logging.WARNING))
     if mode == "off":
         return
-    from autogen_otel import AutoGenInstrumentor
+    from autogen_otel import AgentChatInstrumentor
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
     from opentelemetry.sdk.trace import TracerProvider
@@ -52,7 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(Discard()))
     meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
-    instrumentor = AutoGenInstrumentor()
+    instrumentor = AgentChatInstrumentor()
     instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider,
                             capture_content=mode == "content")
     _state.update(instrumentor=instrumentor, meter_provider=meter_provider)

@@ -21,9 +21,9 @@ __all__ = ["BudgetTermination"]
 
 
 def _live_run() -> Any:
-    from ..instrumentor import AutoGenInstrumentor
+    from ..instrumentor import AgentChatInstrumentor
 
-    telemetry = AutoGenInstrumentor().telemetry
+    telemetry = AgentChatInstrumentor().telemetry
     if telemetry is None:
         return None, None
     _, run = telemetry.registry.current()
