@@ -12,4 +12,3 @@ _instruments_ag2 = ("autogen >= 0.10", "ag2 >= 0.10, < 1.0")
 _instruments_maf = ("agent-framework-core >= 1.9, < 2",)
 # The MCP SDK 1.x, whichever family (or none) calls it; 2.x instruments itself.
 _instruments_mcp = ("mcp >= 1.0, < 2",)
-_instruments = _instruments_agentchat

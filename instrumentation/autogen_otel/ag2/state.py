@@ -53,9 +53,6 @@ class AgentScopes:
             stack = self._open.get(id(agent))
             return stack[-1] if stack else None
 
-    def open_count(self) -> int:
-        with self._lock:
-            return sum(len(stack) for stack in self._open.values())
 
 
 def selecting() -> Scope | None:
