@@ -30,7 +30,7 @@ from ..core.config import RuntimeSpans
 from ..core.failopen import report
 from ..core.families import AttributePatch
 from ..core.telemetry import Telemetry
-from ..core.wrappers import async_wrapper, call_arg, traced_block
+from ..core.wrappers import async_wrapper, traced_block
 from .distributed import RemoteHandlerHooks, is_worker_runtime
 
 _PROPAGATOR = TraceContextTextMapPropagator()
@@ -107,7 +107,11 @@ class _InSenderContext:
     __slots__ = ("_handler", "_inner", "_parent", "_token")
 
     def __init__(self, metadata: Any, inner: Any = None, handler: Any = None) -> None:
-        self._parent = _parent_of(metadata)
+        try:  # _parent_of, inlined: this runs for every message
+            self._parent = sender_context(metadata) if metadata is not None else None
+        except Exception as exc:
+            report("runtime context", exc)
+            self._parent = None
         self._inner, self._handler, self._token = inner, handler, None
 
     def __enter__(self) -> Any:
@@ -200,12 +204,15 @@ class RuntimePatch:
             return attributes
 
         def trace_block(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-            operation = call_arg(args, kwargs, 0, "operation")
-            metadata = call_arg(args, kwargs, 2, "parent")
+            # Every message passes here: the arguments and the provider check inlined.
+            operation = kwargs["operation"] if "operation" in kwargs else (args[0] if args else None)
+            metadata = kwargs["parent"] if "parent" in kwargs else (args[2] if len(args) > 2 else None)
             handler = None
             if operation == "process" and is_worker_runtime(instance):
                 handler = traced_block(handler_hooks, instance, args, kwargs)
-            own = asked_for_own_spans(instance)
+            provider = getattr(instance, "tracer_provider", None)  # asked_for_own_spans(instance), inlined
+            own = (provider is not None and provider is not trace.get_tracer_provider()
+                   and not isinstance(provider, (trace.ProxyTracerProvider, trace.NoOpTracerProvider)))
             if not keep and not own:
                 if metadata is None and handler is None:
                     return _NO_SPAN  # e.g. "create" around a send: the sender's context is current already

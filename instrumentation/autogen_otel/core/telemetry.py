@@ -85,7 +85,10 @@ class Telemetry:
             parent_scope = run.root  # e.g. under a kept AutoGen runtime span: still part of the run
         agent = name if kind == "agent" else (parent_scope.agent if parent_scope else "")
         if agent and kind in ("chat", "tool"):  # who called the model or the tool, on its own span
-            attributes = {**attributes, sc.GEN_AI_AGENT_NAME: agent}
+            if isinstance(attributes, dict):  # built for this call by the hooks
+                attributes[sc.GEN_AI_AGENT_NAME] = agent
+            else:
+                attributes = {**attributes, sc.GEN_AI_AGENT_NAME: agent}
         span: Span | None
         if borrow is not None:
             span = borrow

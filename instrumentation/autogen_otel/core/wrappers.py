@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from opentelemetry import context as otel_context
 
-from .failopen import safely
+from .failopen import report, safely
 from .scopes import Scope
 
 logger = logging.getLogger("autogen_otel")
@@ -121,8 +121,12 @@ class _Traced:
         self._token: object | None = None
         self.result: Any = None
 
+    # safely() inlined in both: they run around every hooked call.
     def __enter__(self) -> _Traced:
-        self.scope = safely(self._hooks.site, self._hooks.start, *self._call)
+        try:
+            self.scope = self._hooks.start(*self._call)
+        except Exception as exc:
+            report(self._hooks.site, exc)
         if self.scope is not None:
             self._token = _attach(self.scope)
         return self
@@ -130,12 +134,17 @@ class _Traced:
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         if self.scope is None:
             return
-        if exc is not None:
-            safely(self._hooks.site, self._hooks.fail, self.scope, exc)
-            _detach(self._token)
-        else:
-            _detach(self._token)
-            safely(self._hooks.site, self._hooks.finish, self.scope, self.result)
+        try:
+            if exc is not None:
+                try:
+                    self._hooks.fail(self.scope, exc)
+                finally:
+                    _detach(self._token)
+            else:
+                _detach(self._token)
+                self._hooks.finish(self.scope, self.result)
+        except Exception as error:
+            report(self._hooks.site, error)
 
 
 def function_wrapper(hooks: Hooks) -> Callable[..., Any]:
@@ -262,7 +271,10 @@ async def _traced_stream(hooks: Hooks, site: str, wrapped: Callable[..., Any], i
                 break
             finally:
                 _detach(token)
-            safely(site, hooks.item, scope, item)
+            try:  # safely(), inlined: this runs for every item of every stream
+                hooks.item(scope, item)
+            except Exception as exc:
+                report(site, exc)
             yield item
     except GeneratorExit:
         safely(site, hooks.abandon, scope)
