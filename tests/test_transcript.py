@@ -63,8 +63,10 @@ current: Terminal = Terminal()
 
 
 def agentchat_script(text: str = f"Lisbon is large. {SECRET}", guides: int = 1) -> dict[str, Any]:
-    return {f"You are guide {i}.": [Reply(tool_calls=[("lookup", {"city": "Lisbon"})]), Reply(text)]
-            for i in range(guides)}
+    script: dict[str, Any] = {f"You are guide {i}.": [Reply(tool_calls=[("lookup", {"city": "Lisbon"})]), Reply(text)]
+                              for i in range(guides)}
+    script["*"] = [Reply(text)]  # AgentChat 0.4's reflection call carries no system message
+    return script
 
 
 async def run_agentchat(server: ScriptedLLMServer, task: str = "Tell me about Lisbon", guide: int = 0) -> Any:
