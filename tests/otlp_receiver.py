@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import os
 import threading
+import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -77,3 +80,27 @@ class OTLPReceiver:
                         for metric in scope_metrics.metrics:
                             self.metrics.setdefault(metric.name, []).append(metric)
                             self.metric_scopes.append((scope_metrics.scope.name, metric))
+
+
+def exporting_env(receiver: OTLPReceiver, service: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a subprocess under ``opentelemetry-instrument`` exporting to ``receiver``
+    (nothing of this process's OTEL_/OPENAI_/AUTOGEN_ settings leaks into it)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_", "AUTOGEN_"))}
+    environment.update({
+        "OTEL_SERVICE_NAME": service, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_METRICS_EXPORTER": "otlp", "OTEL_LOGS_EXPORTER": "none", "OTEL_BSP_SCHEDULE_DELAY": "100",
+        "OTEL_METRIC_EXPORT_INTERVAL": "500", "PYTHONWARNINGS": "ignore", **(extra or {}),
+    })
+    return environment
+
+
+def wait_for(probe: Callable[[], Any], limit: float = 20) -> Any:
+    """``probe()``'s first truthy answer, asked every 0.1 s for up to ``limit`` seconds."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError("nothing arrived")

@@ -5,7 +5,6 @@ to a receiver here. Every run must be one trace with the causal parent of every 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from otlp_receiver import OTLPReceiver
+from otlp_receiver import OTLPReceiver, exporting_env
 
 pytest.importorskip("autogen_ext.runtimes.grpc")
 
@@ -33,20 +32,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def exporting_env(receiver: OTLPReceiver, service: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_", "AUTOGEN_"))}
-    environment.update({
-        "OTEL_SERVICE_NAME": service,
-        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
-        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-        "OTEL_TRACES_EXPORTER": "otlp", "OTEL_METRICS_EXPORTER": "otlp", "OTEL_LOGS_EXPORTER": "none",
-        "OTEL_BSP_SCHEDULE_DELAY": "100", "OTEL_METRIC_EXPORT_INTERVAL": "1000",
-        "PYTHONWARNINGS": "ignore",
-        **(extra or {}),
-    })
-    return environment
 
 
 class Cluster:

@@ -11,7 +11,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 from opentelemetry import baggage, context, trace
 from opentelemetry.trace import SpanKind, StatusCode
-from otlp_receiver import OTLPReceiver
+from otlp_receiver import OTLPReceiver, exporting_env, wait_for
 
 mcp = pytest.importorskip("mcp")
 MCP_MAJOR = int(importlib.metadata.version("mcp").split(".")[0])
@@ -30,27 +29,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVER = Path(__file__).with_name("mcp_server.py")
 BIN = Path(sys.executable).parent
 CLIENT, SERVER_KIND = 3, 2  # OTLP span kinds
-
-
-def exporting_env(receiver: OTLPReceiver, service: str) -> dict[str, str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_", "AUTOGEN_"))}
-    environment.update({
-        "OTEL_SERVICE_NAME": service, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
-        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_TRACES_EXPORTER": "otlp",
-        "OTEL_METRICS_EXPORTER": "otlp", "OTEL_LOGS_EXPORTER": "none", "OTEL_BSP_SCHEDULE_DELAY": "100",
-        "OTEL_METRIC_EXPORT_INTERVAL": "500", "PYTHONWARNINGS": "ignore",
-    })
-    return environment
-
-
-def wait_for(probe: Any, limit: float = 20) -> Any:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError("nothing arrived")
 
 
 @pytest.fixture
