@@ -6,14 +6,22 @@ Microsoft Agent Framework (``agent_framework``).
 >>> AG2Instrumentor().instrument()       # ConversableAgent chats
 >>> AgentFrameworkInstrumentor().instrument()   # Agent Framework agents and workflows
 >>> MCPInstrumentor().instrument()      # MCP SDK 1.x clients and servers, one trace across
+>>> A2AInstrumentor().instrument()      # a2a-sdk clients and servers, one trace across agents
 """
 
 from typing import Any
 
-from .instrumentor import AG2Instrumentor, AgentChatInstrumentor, AgentFrameworkInstrumentor, MCPInstrumentor
+from .instrumentor import (
+    A2AInstrumentor,
+    AG2Instrumentor,
+    AgentChatInstrumentor,
+    AgentFrameworkInstrumentor,
+    MCPInstrumentor,
+)
 from .version import __version__
 
 __all__ = [
+    "A2AInstrumentor",
     "AG2Budget",
     "AG2Instrumentor",
     "AgentChatInstrumentor",

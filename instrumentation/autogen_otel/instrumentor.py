@@ -1,6 +1,7 @@
 """The entry points, under ``opentelemetry-instrument`` or in code: ``AgentChatInstrumentor`` for
 Microsoft AutoGen AgentChat, ``AG2Instrumentor`` for AG2 Classic (``import autogen``),
-``AgentFrameworkInstrumentor`` for Microsoft Agent Framework and ``MCPInstrumentor`` for the MCP SDK.
+``AgentFrameworkInstrumentor`` for Microsoft Agent Framework, ``MCPInstrumentor`` for the MCP SDK and
+``A2AInstrumentor`` for a2a-sdk (the Agent2Agent protocol).
 
 They share one base: settings, tracer and meter, the patch table and its removal. Each is
 instrumented only where its framework is installed; the others' absence changes nothing.
@@ -20,7 +21,13 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type:
 from .core.config import Settings, load_settings
 from .core.failopen import safely
 from .core.importing import OnImport, PatchEntry, importable, load
-from .package import _instruments_ag2, _instruments_agentchat, _instruments_maf, _instruments_mcp
+from .package import (
+    _instruments_a2a,
+    _instruments_ag2,
+    _instruments_agentchat,
+    _instruments_maf,
+    _instruments_mcp,
+)
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -36,7 +43,7 @@ _SETTINGS = ("capture_content", "max_attribute_length", "runtime_spans", "loop_t
 _STANDARD = ("tracer_provider", "meter_provider", "logger_provider", "event_logger_provider", "skip_dep_check",
              "raise_exception_on_conflict")
 # opentelemetry_instrumentor entry points of this distribution, for hints on a misspelled one.
-ENTRY_POINTS = ("autogen_agentchat", "autogen", "agent_framework", "mcp")
+ENTRY_POINTS = ("autogen_agentchat", "autogen", "agent_framework", "mcp", "a2a")
 
 def check_keywords(caller: str, given: Collection[str], accepted: Collection[str]) -> None:
     """A misspelled keyword is an error naming the accepted ones, not a setting silently ignored."""
@@ -247,3 +254,24 @@ class MCPInstrumentor(_FamilyInstrumentor):
         from .mcp.telemetry import McpTelemetry
 
         return McpTelemetry(tracer, meter, settings)
+
+
+class A2AInstrumentor(_FamilyInstrumentor):
+    """Traces the Agent2Agent protocol through a2a-sdk 1.x (``a2a``) on both sides of a delegation:
+    a CLIENT span per request a client sends (Agent Framework's ``A2AAgent``, AG2's
+    ``A2aRemoteAgent``, an app's own ``a2a.client``) with W3C trace context in its headers, and a
+    SERVER span per request an a2a-sdk server handles, continuing the caller's trace with the
+    served agent's run beneath it. a2a-sdk's own per-method spans are folded into these.
+    """
+
+    _module = "a2a"
+    _package = "autogen_otel.a2a"
+    _scope = "autogen_otel.a2a"
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return _instruments_a2a
+
+    def _build_telemetry(self, tracer: Any, meter: Any, settings: Settings) -> Any:
+        from .a2a.telemetry import A2aTelemetry
+
+        return A2aTelemetry(tracer, meter, settings)

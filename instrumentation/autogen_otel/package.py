@@ -12,3 +12,5 @@ _instruments_ag2 = ("autogen >= 0.10", "ag2 >= 0.10, < 1.0")
 _instruments_maf = ("agent-framework-core >= 1.9, < 2",)
 # The MCP SDK 1.x, whichever family (or none) calls it; 2.x instruments itself.
 _instruments_mcp = ("mcp >= 1.0, < 2",)
+# a2a-sdk 1.x, whichever family (or none) calls a remote agent or serves one.
+_instruments_a2a = ("a2a-sdk >= 1.0, < 2",)

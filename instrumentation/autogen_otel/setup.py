@@ -31,7 +31,13 @@ from .exporters import (
     quiet_retries,
     signal_setting,
 )
-from .instrumentor import AG2Instrumentor, AgentChatInstrumentor, AgentFrameworkInstrumentor, MCPInstrumentor
+from .instrumentor import (
+    A2AInstrumentor,
+    AG2Instrumentor,
+    AgentChatInstrumentor,
+    AgentFrameworkInstrumentor,
+    MCPInstrumentor,
+)
 from .waterfall import WaterfallExporter
 
 ENV_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
@@ -49,6 +55,7 @@ class Configured:
     console: bool
     maf_instrumentor: AgentFrameworkInstrumentor | None = None
     mcp_instrumentor: MCPInstrumentor | None = None
+    a2a_instrumentor: A2AInstrumentor | None = None
     arguments: dict[str, Any] = field(default_factory=dict)  # what the call that made it was given
 
     def shutdown(self) -> None:
@@ -98,14 +105,16 @@ def span_queue() -> dict[str, int]:
 def _already_instrumented(given: dict[str, Any]) -> Configured | None:
     """The setup opentelemetry-instrument (or the app's own instrument() calls) already made, if any:
     configure() on top would only fail to replace the global providers and re-instrument."""
-    instrumentors = (AgentChatInstrumentor(), AG2Instrumentor(), AgentFrameworkInstrumentor(), MCPInstrumentor())
+    instrumentors = (AgentChatInstrumentor(), AG2Instrumentor(), AgentFrameworkInstrumentor(), MCPInstrumentor(),
+                     A2AInstrumentor())
     if not any(i.is_instrumented_by_opentelemetry for i in instrumentors):
         return None
     logger.warning("autogen-otel: configure() in a process already instrumented (opentelemetry-instrument, or "
                    "instrument() calls): keeping that setup and its exporters; use one or the other")
     tracer_provider, meter_provider = trace.get_tracer_provider(), metrics.get_meter_provider()
     return Configured(tracer_provider, meter_provider, instrumentors[0], instrumentors[1],  # type: ignore[arg-type]
-                      None, None, False, instrumentors[2], instrumentors[3], given)
+                      None, None, False, instrumentors[2], instrumentors[3], instrumentors[4],  # type: ignore[arg-type]
+                      given)
 
 
 def configure(*, service_name: str | None = None, endpoint: str | None = None, protocol: str | None = None,
@@ -200,12 +209,12 @@ def configure(*, service_name: str | None = None, endpoint: str | None = None, p
             trace.set_tracer_provider(tracer_provider)
             metrics.set_meter_provider(meter_provider)
         instrumentor, ag2, maf = AgentChatInstrumentor(), AG2Instrumentor(), AgentFrameworkInstrumentor()
-        mcp = MCPInstrumentor()
+        mcp, a2a = MCPInstrumentor(), A2AInstrumentor()
         disabled = {n.strip() for n in (env("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS") or "").split(",")}
         for name, each in (("autogen_agentchat", instrumentor), ("autogen", ag2), ("agent_framework", maf),
-                           ("mcp", mcp)):
+                           ("mcp", mcp), ("a2a", a2a)):
             if name not in disabled and "*" not in disabled:
                 each.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, **instrument_options)
         _configured = Configured(tracer_provider, meter_provider, instrumentor, ag2, endpoint, protocol, console, maf,
-                                 mcp, given)
+                                 mcp, a2a, given)
         return _configured

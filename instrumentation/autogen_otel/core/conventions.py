@@ -24,10 +24,12 @@ SPANS: dict[str, tuple[frozenset[SpanKind], frozenset[str]]] = {
     sc.OP_EVALUATION: (frozenset({SpanKind.INTERNAL}), frozenset({sc.GEN_AI_OPERATION_NAME,
                                                                    sc.GEN_AI_EVALUATION_NAME})),
 }
-# An MCP request's span (by its mcp.method.name): named after the method, a CLIENT or SERVER span,
-# even a tools/call one that also says gen_ai.operation.name execute_tool.
-MCP_SPAN: tuple[frozenset[SpanKind], frozenset[str]] = (frozenset({SpanKind.CLIENT, SpanKind.SERVER}),
-                                                        frozenset({sc.MCP_METHOD_NAME}))
+# A protocol request's span, picked by the attribute naming its method: named after the method, a
+# CLIENT or SERVER span (an MCP tools/call one also says gen_ai.operation.name execute_tool).
+PROTOCOL_SPANS: dict[str, tuple[frozenset[SpanKind], frozenset[str]]] = {
+    sc.MCP_METHOD_NAME: (frozenset({SpanKind.CLIENT, SpanKind.SERVER}), frozenset({sc.MCP_METHOD_NAME})),
+    sc.A2A_METHOD_NAME: (frozenset({SpanKind.CLIENT, SpanKind.SERVER}), frozenset({sc.A2A_METHOD_NAME})),
+}
 # event name -> attributes it carries
 EVENTS: dict[str, frozenset[str]] = {
     sc.EVENT_INFERENCE_DETAILS: frozenset({sc.GEN_AI_OPERATION_NAME}),
@@ -60,11 +62,27 @@ METRICS: dict[str, tuple[str, str]] = {
     sc.METRIC_TURN_LIMIT_USAGE: ("gauge", "1"),
     sc.METRIC_MCP_CLIENT_DURATION: ("histogram", "s"),
     sc.METRIC_MCP_SERVER_DURATION: ("histogram", "s"),
+    sc.METRIC_A2A_CLIENT_DURATION: ("histogram", "s"),
+    sc.METRIC_A2A_SERVER_DURATION: ("histogram", "s"),
 }
 # Metric attributes that must stay bounded: never these.
 UNBOUNDED = frozenset({sc.GEN_AI_CONVERSATION_ID, sc.GEN_AI_RESPONSE_ID, sc.GEN_AI_TOOL_CALL_ID,
                        sc.GEN_AI_INPUT_MESSAGES, sc.GEN_AI_OUTPUT_MESSAGES, sc.MCP_SESSION_ID,
-                       sc.JSONRPC_REQUEST_ID, sc.GEN_AI_TOOL_CALL_ARGUMENTS, sc.GEN_AI_TOOL_CALL_RESULT})
+                       sc.JSONRPC_REQUEST_ID, sc.A2A_TASK_ID, sc.A2A_MESSAGE_ID, sc.GEN_AI_TOOL_CALL_ARGUMENTS,
+                       sc.GEN_AI_TOOL_CALL_RESULT})
+
+
+def _rule(attributes: dict[str, Any]) -> tuple[str, tuple[frozenset[SpanKind], frozenset[str]]] | None:
+    """The name a span must start with and its (kinds, required attributes): a protocol request's
+    by its method, else a GenAI operation's."""
+    for key, rule in PROTOCOL_SPANS.items():
+        method = attributes.get(key)
+        if method is not None:
+            return str(method), rule
+    operation = attributes.get(sc.GEN_AI_OPERATION_NAME)
+    if operation in SPANS:
+        return str(operation), SPANS[operation]
+    return None
 
 
 def span_violations(spans: Iterable[Any]) -> list[str]:
@@ -73,26 +91,16 @@ def span_violations(spans: Iterable[Any]) -> list[str]:
     for span in spans:
         attributes = dict(span.attributes or {})
         where = f"span {span.name!r}"
-        operation = attributes.get(sc.GEN_AI_OPERATION_NAME)
-        method = attributes.get(sc.MCP_METHOD_NAME)
-        if method is not None:
-            kinds, required = MCP_SPAN
-            if span.kind not in kinds:
-                problems.append(f"{where}: kind {span.kind.name}, expected CLIENT or SERVER")
-            missing = sorted(required - attributes.keys())
-            if missing:
-                problems.append(f"{where}: missing {missing}")
-            if span.name.split(" ", 1)[0] != method:
-                problems.append(f"{where}: name does not start with its method {method!r}")
-        elif operation in SPANS:
-            kinds, required = SPANS[operation]
+        rule = _rule(attributes)
+        if rule is not None:
+            name, (kinds, required) = rule
             if span.kind not in kinds:
                 problems.append(f"{where}: kind {span.kind.name}, expected one of {sorted(k.name for k in kinds)}")
             missing = sorted(required - attributes.keys())
             if missing:
                 problems.append(f"{where}: missing {missing}")
-            if span.name.split(" ", 1)[0] != operation:
-                problems.append(f"{where}: name does not start with its operation {operation!r}")
+            if span.name.split(" ", 1)[0] != name:
+                problems.append(f"{where}: name does not start with {name!r}")
         for key in sorted(DEPRECATED & attributes.keys()):
             problems.append(f"{where}: deprecated attribute {key}")
         if span.status.status_code is StatusCode.ERROR and sc.ERROR_TYPE not in attributes:

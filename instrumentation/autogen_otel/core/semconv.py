@@ -78,6 +78,16 @@ NETWORK_TRANSPORT = "network.transport"
 NETWORK_PROTOCOL_NAME = "network.protocol.name"
 CLIENT_ADDRESS = "client.address"
 
+# --- Agent2Agent protocol (the draft GenAI conventions' A2A page: semantic-conventions-genai #195) ---
+A2A_METHOD_NAME = "a2a.method.name"
+A2A_PROTOCOL_VERSION = "a2a.protocol.version"
+A2A_TENANT = "a2a.tenant"
+A2A_MESSAGE_ID = "a2a.message.id"
+A2A_REFERENCE_TASK_IDS = "a2a.message.reference_task_ids"
+A2A_TASK_ID = "a2a.task.id"
+A2A_TASK_STATE = "a2a.task.state"
+GEN_AI_AGENT_VERSION = "gen_ai.agent.version"
+
 # --- AutoGen-specific attributes (no semconv name) ---
 AUTOGEN_TEAM_PARTICIPANTS = "autogen.team.participants"
 AUTOGEN_TEAM_TYPE = "autogen.team.type"
@@ -143,6 +153,8 @@ METRIC_ACTIVE_RUN_COST = "autogen.run.active_cost"
 METRIC_TURN_LIMIT_USAGE = "autogen.run.turn_limit_usage"
 METRIC_MCP_CLIENT_DURATION = "mcp.client.operation.duration"
 METRIC_MCP_SERVER_DURATION = "mcp.server.operation.duration"
+METRIC_A2A_CLIENT_DURATION = "a2a.client.operation.duration"  # draft (semantic-conventions-genai #254)
+METRIC_A2A_SERVER_DURATION = "a2a.server.operation.duration"
 
 # Bucket advisories from the semconv metric definitions.
 TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)

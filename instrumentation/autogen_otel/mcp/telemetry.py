@@ -4,37 +4,25 @@ page, the outcome of a request, content only with capture on, and the two durati
 from __future__ import annotations
 
 import hashlib
-import time
 from typing import Any
-
-from opentelemetry.trace import Span, Status, StatusCode
 
 from ..core import semconv as sc
 from ..core.config import Settings
-from ..core.content import dumps, safe_text, scrub, truncate
-from ..core.metrics import _histogram
-
-# Span attributes that also label the duration metrics: all bounded (a server's tools and prompts).
-_METRIC_KEYS = (sc.MCP_METHOD_NAME, sc.GEN_AI_OPERATION_NAME, sc.GEN_AI_TOOL_NAME, sc.GEN_AI_PROMPT_NAME,
-                sc.MCP_PROTOCOL_VERSION, sc.NETWORK_TRANSPORT, sc.NETWORK_PROTOCOL_NAME, sc.SERVER_ADDRESS,
-                sc.SERVER_PORT, sc.ERROR_TYPE)
+from ..core.content import safe_text
+from ..core.protocol import Call as _Call
+from ..core.protocol import ProtocolTelemetry
 
 
-class McpTelemetry:
+class McpTelemetry(ProtocolTelemetry):
     """Tracer, settings and the client/server operation-duration histograms for the MCP patches."""
 
-    def __init__(self, tracer: Any, meter: Any, settings: Settings) -> None:
-        self.tracer, self.settings = tracer, settings
-        self.client_duration = _histogram(meter, sc.METRIC_MCP_CLIENT_DURATION, "s",
-                                          "Duration of an MCP request as the sender sees it",
-                                          sc.MCP_DURATION_BUCKETS)
-        self.server_duration = _histogram(meter, sc.METRIC_MCP_SERVER_DURATION, "s",
-                                          "Duration of an MCP request as the receiver handles it",
-                                          sc.MCP_DURATION_BUCKETS)
+    metric_keys = (sc.MCP_METHOD_NAME, sc.GEN_AI_OPERATION_NAME, sc.GEN_AI_TOOL_NAME, sc.GEN_AI_PROMPT_NAME,
+                   sc.MCP_PROTOCOL_VERSION, sc.NETWORK_TRANSPORT, sc.NETWORK_PROTOCOL_NAME, sc.SERVER_ADDRESS,
+                   sc.SERVER_PORT, sc.ERROR_TYPE)
 
-    def content(self, span: Span, key: str, value: Any) -> None:
-        if self.settings.capture.on_span:
-            span.set_attribute(key, dumps(value, self.settings.max_attribute_length))
+    def __init__(self, tracer: Any, meter: Any, settings: Settings) -> None:
+        super().__init__(tracer, meter, settings, "MCP", sc.METRIC_MCP_CLIENT_DURATION,
+                         sc.METRIC_MCP_SERVER_DURATION, sc.MCP_DURATION_BUCKETS)
 
 
 def request_attributes(method: str, params: Any) -> tuple[str, dict[str, Any]]:
@@ -88,16 +76,10 @@ def result_content(result: Any) -> Any:
     return getattr(root, "content", None)
 
 
-class Call:
-    """One request's span and clock, ended once with its outcome."""
+class Call(_Call):
+    """An MCP request's span: JSON-RPC errors and tools reporting failure are its errors."""
 
-    __slots__ = ("attributes", "error", "histogram", "message", "span", "started", "telemetry")
-
-    def __init__(self, telemetry: McpTelemetry, span: Span, attributes: dict[str, Any], histogram: Any) -> None:
-        self.telemetry, self.span, self.attributes, self.histogram = telemetry, span, attributes, histogram
-        self.started = time.perf_counter()
-        self.error: str | None = None
-        self.message: str | None = None
+    __slots__ = ()
 
     def result(self, result: Any) -> None:
         error = result_error(result)
@@ -115,17 +97,3 @@ class Call:
         if self.error.lstrip("-").isdigit():
             self.span.set_attribute(sc.RPC_RESPONSE_STATUS_CODE, self.error)
         self.message = safe_text(getattr(getattr(exc, "error", None), "message", None) or exc)
-
-    def end(self) -> None:
-        if self.error is not None:
-            self.span.set_attribute(sc.ERROR_TYPE, self.error)
-            # The message is content (a tool's error names what it was asked about): only with capture.
-            description = None
-            if self.message and self.telemetry.settings.capture.enabled:
-                description = truncate(scrub(self.message), self.telemetry.settings.max_attribute_length)
-            self.span.set_status(Status(StatusCode.ERROR, description))
-        self.span.end()
-        labels = {k: v for k, v in self.attributes.items() if k in _METRIC_KEYS}
-        if self.error is not None:
-            labels[sc.ERROR_TYPE] = self.error
-        self.histogram.record(time.perf_counter() - self.started, labels)
