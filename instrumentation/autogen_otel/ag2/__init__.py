@@ -12,4 +12,5 @@ PATCHES: list[PatchEntry] = [
     ("ag2 agents", "autogen", ".patches:agents"),
     ("ag2 model calls", "autogen", ".patches:models"),
     ("ag2 tools", "autogen", ".patches:tools"),
+    ("ag2 served agents", "autogen.agentchat.remote.agent_service", ".patches:served_agents"),
 ]

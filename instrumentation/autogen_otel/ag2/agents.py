@@ -84,6 +84,26 @@ class ReplyHooks(SpanHooks):
             self._record_and_close(scope, exc, self.t.instruments.agent_duration, self.t.base_labels(scope))
 
 
+class ServedReplyHooks(ReplyHooks):
+    """The turn of an agent served to other processes (``AgentService``: A2A's ``A2aAgentServer``),
+    which calls the model past ``generate_reply``: an ``invoke_agent`` span of its own, its model
+    calls and tools beneath."""
+
+    site = "ag2 served agent"
+
+    def start(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Scope | None:
+        request = call_arg(args, kwargs, 0, "state")
+        return super().start(instance.agent, (list(getattr(request, "messages", None) or ()),), {})
+
+    def item(self, scope: Scope, item: Any) -> None:
+        message = getattr(item, "message", None)
+        if message is not None:
+            scope.last_item = message
+
+    def finish(self, scope: Scope, result: Any) -> None:
+        super().finish(scope, getattr(scope, "last_item", None))
+
+
 class HumanInputHooks(SpanHooks):
     site = "ag2 human input"
 

@@ -54,6 +54,15 @@ def agents(telemetry: Telemetry) -> FamilyPatch:
     })
 
 
+def served_agents(telemetry: Telemetry) -> AttributePatch:
+    from autogen.agentchat.remote.agent_service import AgentService
+
+    from ..core.wrappers import stream_wrapper
+    from .agents import ServedReplyHooks
+
+    return AttributePatch(AgentService, "__call__", stream_wrapper(ServedReplyHooks(telemetry, _scopes(telemetry))))
+
+
 def models(telemetry: Telemetry) -> PatchGroup:
     from autogen.oai.client import OpenAIClient, OpenAIWrapper
 
