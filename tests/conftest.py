@@ -11,7 +11,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from autogen_otel import AG2Instrumentor, AgentChatInstrumentor, AgentFrameworkInstrumentor, MCPInstrumentor
+from autogen_otel import (
+    A2AInstrumentor,
+    AG2Instrumentor,
+    AgentChatInstrumentor,
+    AgentFrameworkInstrumentor,
+    MCPInstrumentor,
+)
 from autogen_otel.core.conventions import metric_violations, span_violations
 from autogen_otel.demo.llm_server import Reply, ScriptedLLMServer
 from opentelemetry import trace
@@ -90,6 +96,18 @@ def instrument_maf(spans: InMemorySpanExporter, metric_reader: InMemoryMetricRea
 def instrument_mcp(spans: InMemorySpanExporter, metric_reader: InMemoryMetricReader) -> Iterator[Any]:
     """The MCP SDK's instrumentor; ``instrument_mcp(**settings)`` to re-instrument with options."""
     yield from _instrumented(MCPInstrumentor(), metric_reader)
+
+
+@pytest.fixture
+def a2a_metrics() -> InMemoryMetricReader:
+    return InMemoryMetricReader()
+
+
+@pytest.fixture
+def instrument_a2a(spans: InMemorySpanExporter, a2a_metrics: InMemoryMetricReader) -> Iterator[Any]:
+    """a2a-sdk's instrumentor (its metrics in ``a2a_metrics``, so a family's instrumentor can run
+    beside it); ``instrument_a2a(**settings)`` to re-instrument with options."""
+    yield from _instrumented(A2AInstrumentor(), a2a_metrics)
 
 
 @pytest.fixture

@@ -30,6 +30,8 @@ METHODS = {
 # Requests that name their task by ``id`` (the others by ``task_id`` or their message's).
 _TASK_BY_ID = frozenset({"GetTaskRequest", "CancelTaskRequest", "SubscribeToTaskRequest"})
 _STATEFUL = frozenset({"Task", "TaskStatusUpdateEvent"})
+# Task states that end a request as a failure of the remote agent: the span says so (error.type).
+FAILED_STATES = frozenset({"TASK_STATE_FAILED", "TASK_STATE_REJECTED"})
 
 
 class A2aTelemetry(ProtocolTelemetry):
@@ -112,7 +114,10 @@ def observe(call: Call, item: Any) -> None:
     if kind in _STATEFUL and item.HasField("status"):
         from a2a.types.a2a_pb2 import TaskState
 
-        call.set(sc.A2A_TASK_STATE, TaskState.Name(item.status.state))
+        state = TaskState.Name(item.status.state)
+        call.set(sc.A2A_TASK_STATE, state)
+        if state in FAILED_STATES:
+            call.error = state
 
 
 def failed(call: Call, exc: BaseException) -> None:
