@@ -299,3 +299,29 @@ def test_configure_instruments_a2a_too(receiver):
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "True", done.stderr
 
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(("example", "method", "says"), [
+    ("a2a_maf.py", "SendMessage", "545,000 people"),
+    ("a2a_ag2.py", "SendStreamingMessage", "545000 people"),
+])
+def test_the_examples_are_one_trace_from_the_caller_through_the_remote_agent(receiver, example, method, says):
+    done = subprocess.run([str(BIN / "opentelemetry-instrument"), sys.executable, str(ROOT / "examples" / example)],
+                          env=exporting_env(receiver, "app"), capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert says in done.stdout
+    calls = wait_for(lambda: (lambda found: found if len(found) == 2 else None)(
+        [s for s in receiver.spans if s["name"] == method]), 30)
+    [client] = [s for s in calls if s["kind"] == CLIENT]
+    [server] = [s for s in calls if s["kind"] == SERVER_KIND]
+    assert client["resource"]["service.name"] == "app" and server["resource"]["service.name"] == "city-facts"
+    assert server["parent_id"] == client["span_id"]
+    served = wait_for(lambda: [s for s in receiver.spans if s["name"] == "execute_tool city_population"])
+    [agent] = [s for s in receiver.spans
+               if s["name"] == "invoke_agent city-facts" and s["parent_id"] == server["span_id"]]
+    assert served[0]["parent_id"] == agent["span_id"]
+    trace_ids = {s["trace_id"] for s in receiver.spans if s["resource"]["service.name"] in ("app", "city-facts")}
+    assert trace_ids == {client["trace_id"]}  # one trace: the caller's run, the request, the remote run
