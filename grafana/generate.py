@@ -27,6 +27,9 @@ COST = f"autogen_cost_total{{{TEAM}}}"
 # MCP tools/call requests of the selected services (callers and servers).
 MCP = f'{SEL}, mcp_method_name="tools/call"'
 MCP_CALLS = "mcp_client_operation_duration_seconds"
+# A2A messages to remote agents of the selected services (callers and servers).
+A2A = f'{SEL}, a2a_method_name=~"SendMessage|SendStreamingMessage"'
+A2A_CALLS = "a2a_client_operation_duration_seconds"
 FAILED = f'autogen_runs_total{{{TEAM}, autogen_run_stop_category=~"error|cancelled"}}'
 
 
@@ -140,6 +143,13 @@ ABOUT = {
         '95th percentile of MCP tools/call durations as the caller saw them (round trip, transport '
         'included) and as the server handled them (select the server services too). A wide gap between '
         'the two: the transport or the server start-up, not the tool.'),
+    'Remote agent (A2A) messages by agent and final task state': (
+        'Messages per second sent to remote agents over A2A, by remote agent, the task state the '
+        "request ended in and error type, as the delegating agents saw them. TASK_STATE_FAILED rising: "
+        "open the remote agent's run under the caller's SendMessage span in one trace."),
+    'Remote agent (A2A) latency p95, caller and server': (
+        '95th percentile duration of A2A messages to remote agents as the caller saw them (the remote '
+        'run, network included) and as the remote server handled them (select the server services too).'),
     'Agent turn latency p95': (
         "95th percentile duration of an agent's turn (its model calls and tools). Compare with model "
         'latency to see where a turn spends its time.'),
@@ -365,6 +375,15 @@ def latency() -> dashboard.Dashboard:
                                prom(quantile(0.95, MCP_CALLS, "gen_ai_tool_name", MCP), "caller {{gen_ai_tool_name}}"),
                                prom(quantile(0.95, "mcp_server_operation_duration_seconds", "gen_ai_tool_name",
                                              MCP), "server {{gen_ai_tool_name}}")))
+            .with_panel(series("Remote agent (A2A) messages by agent and final task state", "reqps",
+                               prom(f"sum by (gen_ai_agent_name, a2a_task_state, error_type) (rate({A2A_CALLS}_count"
+                                    f"{{{A2A}}}[$__rate_interval]))",
+                                    "{{gen_ai_agent_name}} {{a2a_task_state}} {{error_type}}")))
+            .with_panel(series("Remote agent (A2A) latency p95, caller and server", "s",
+                               prom(quantile(0.95, A2A_CALLS, "gen_ai_agent_name", A2A),
+                                    "caller {{gen_ai_agent_name}}"),
+                               prom(quantile(0.95, "a2a_server_operation_duration_seconds", "gen_ai_agent_name",
+                                             A2A), "server {{gen_ai_agent_name}}")))
             .with_panel(series("Agent turn latency p95", "s",
                                prom(quantile(0.95, "gen_ai_invoke_agent_duration_seconds", "gen_ai_agent_name", TEAM),
                                     "{{gen_ai_agent_name}}")))

@@ -11,6 +11,7 @@ where the collector hands them to Tempo: an OTLP/gRPC receiver on Tempo's side o
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -38,6 +39,7 @@ ALERTMANAGER_PORT = 9093  # Prometheus's config names alertmanager:9093
 AG2_SERVICE = "e2e-ag2-app"
 MAF_SERVICE = "e2e-agent-framework-app"
 MCP_SERVICE = "e2e-mcp-app"  # its MCP server reports as "city-facts" (examples/mcp_server.py)
+A2A_SERVICE = "e2e-a2a-app"  # its remote agent reports as "city-facts" too (examples/a2a_server.py)
 
 
 def free_port() -> int:
@@ -281,6 +283,32 @@ asyncio.run(main())
 """
 
 
+# An Agent Framework coordinator delegating to the example A2A server's agent, which lives as long
+# as the session (rate() needs two samples of its series).
+A2A_TRAFFIC = """
+import asyncio, sys
+sys.path.insert(0, EXAMPLES)
+from _a2a import remote_agent
+from _model import Reply, maf_chat_client
+from agent_framework import Agent
+from agent_framework.a2a import A2AAgent
+
+async def main():
+    with remote_agent("maf") as url:
+        client = maf_chat_client({"coordinator": [Reply(tool_calls=[("city_facts", {"task": "Lisbon?"})]),
+                                                  Reply("545,000 people.")] * RUNS})
+        for _ in range(RUNS):
+            coordinator = Agent(client=client, name="coordinator", instructions="You are the coordinator.",
+                                tools=[A2AAgent(url=url, name="city-facts").as_tool()])
+            await coordinator.run("How many people live in Lisbon?")
+            await asyncio.sleep(1.5)
+
+asyncio.run(main())
+"""
+# Panels fed by apps of their own (MCP, A2A), tested with those apps' services.
+PROTOCOLS = ("mcp_", "a2a_")
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     s = Stack(tmp_path_factory.mktemp("stack"))
@@ -304,6 +332,12 @@ def stack(tmp_path_factory):
         run_app(s, [str(Path(sys.executable).parent / "opentelemetry-instrument"), sys.executable, "-c",
                     MCP_TRAFFIC.replace("RUNS", str(TRAFFIC_RUNS)).replace("EXAMPLES", repr(str(ROOT / "examples")))],
                 OTEL_SERVICE_NAME=MCP_SERVICE)
+        # An Agent Framework agent delegating to a remote agent over A2A, both sides traced.
+        if importlib.util.find_spec("agent_framework_a2a") is not None:
+            run_app(s, [str(Path(sys.executable).parent / "opentelemetry-instrument"), sys.executable, "-c",
+                        A2A_TRAFFIC.replace("RUNS", str(TRAFFIC_RUNS)).replace("EXAMPLES",
+                                                                               repr(str(ROOT / "examples")))],
+                    OTEL_SERVICE_NAME=A2A_SERVICE)
         yield s
     finally:
         s.stop()
@@ -420,7 +454,30 @@ def test_an_mcp_tool_call_is_a_client_server_pair_in_the_agents_trace(stack):
         assert server["trace_id"] == client["trace_id"] and client["parent_id"] in tools
 
 
-@pytest.mark.parametrize("board,title,expr", [q for q in dashboard_queries() if "mcp_" not in q[2]],
+A2A_PANELS = [(b, t, e) for b, t, e in dashboard_queries() if "a2a_" in e]
+
+
+@pytest.mark.parametrize("board,title,expr", A2A_PANELS, ids=lambda v: str(v)[:60])
+def test_a2a_panels_show_the_callers_and_the_remote_agents_data(stack, board, title, expr):
+    pytest.importorskip("agent_framework_a2a")
+    promql = fill(expr, service=f"{A2A_SERVICE}|city-facts", team=".*")
+    result = stack.wait_query(promql, timeout=45)
+    assert result, f"{board} / {title}: empty"
+    assert {r["metric"].get("gen_ai_agent_name") for r in result} == {"city-facts"}
+
+
+def test_a_delegation_over_a2a_is_a_client_server_pair_in_the_callers_trace(stack):
+    pytest.importorskip("agent_framework_a2a")
+    calls = [s for s in stack.sink.spans if s["name"] == "SendMessage"]
+    clients = [s for s in calls if s["kind"] == 3]
+    servers = [s for s in calls if s["kind"] == 2]
+    assert len(clients) == len(servers) == TRAFFIC_RUNS
+    for client in clients:
+        [server] = [s for s in servers if s["parent_id"] == client["span_id"]]
+        assert server["trace_id"] == client["trace_id"]
+
+
+@pytest.mark.parametrize("board,title,expr", [q for q in dashboard_queries() if not any(p in q[2] for p in PROTOCOLS)],
                          ids=lambda v: str(v)[:60])
 def test_every_dashboard_promql_query_returns_data(stack, board, title, expr):
     promql = fill(expr, service=SERVICE, team=".*")
@@ -432,7 +489,8 @@ def test_every_dashboard_promql_query_returns_data(stack, board, title, expr):
 # The panels an AG2 Classic app feeds (it does not stream, so no time-to-first-chunk; its runs
 # pass their evaluations, so no failed ones).
 AG2_PANELS = [(b, t, e) for b, t, e in dashboard_queries()
-              if "first_chunk" not in e and "loop" not in e and 'score_label="fail"' not in e and "mcp_" not in e]
+              if "first_chunk" not in e and "loop" not in e and 'score_label="fail"' not in e
+              and not any(p in e for p in PROTOCOLS)]
 
 
 @pytest.mark.parametrize("board,title,expr", AG2_PANELS, ids=lambda v: str(v)[:60])
@@ -444,7 +502,7 @@ def test_dashboard_promql_queries_show_ag2_classic_data(stack, board, title, exp
 
 # The panels Agent Framework apps feed (no loop in these examples; their evaluations pass).
 MAF_PANELS = [(b, t, e) for b, t, e in dashboard_queries()
-              if "loop" not in e and 'score_label="fail"' not in e and "mcp_" not in e]
+              if "loop" not in e and 'score_label="fail"' not in e and not any(p in e for p in PROTOCOLS)]
 
 
 @pytest.mark.parametrize("board,title,expr", MAF_PANELS, ids=lambda v: str(v)[:60])
