@@ -43,7 +43,8 @@ def test_the_wheel_holds_every_module_the_data_and_the_licence(built):
     entry_points.read_string(zipfile.ZipFile(wheel).read(f"{info}/entry_points.txt").decode())
     assert dict(entry_points["opentelemetry_instrumentor"]) == {
         "autogen_agentchat": "autogen_otel:AgentChatInstrumentor", "autogen": "autogen_otel:AG2Instrumentor",
-        "agent_framework": "autogen_otel:AgentFrameworkInstrumentor", "mcp": "autogen_otel:MCPInstrumentor"}
+        "agent_framework": "autogen_otel:AgentFrameworkInstrumentor", "mcp": "autogen_otel:MCPInstrumentor",
+        "a2a": "autogen_otel:A2AInstrumentor"}
     assert dict(entry_points["opentelemetry_traces_exporter"]) == {
         "autogen_waterfall": "autogen_otel.waterfall:WaterfallExporter"}
 
