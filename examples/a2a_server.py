@@ -7,6 +7,7 @@ agent's run, model calls and tool beneath. ``a2a_maf.py`` and ``a2a_ag2.py`` sta
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Any
 
@@ -35,7 +36,8 @@ def maf_app(port: int) -> Any:
 
     agent = Agent(client=maf_chat_client(OFFLINE), name=NAME, instructions=INSTRUCTIONS, tools=[tool(city_population)])
     card = AgentCard(name=NAME, description="Answers questions about cities", version="1.0.0",
-                     supported_interfaces=[AgentInterface(url=f"http://127.0.0.1:{port}/", protocol_binding="JSONRPC")],
+                     supported_interfaces=[AgentInterface(url=f"http://127.0.0.1:{port}/", protocol_binding="JSONRPC",
+                                                         protocol_version="1.0")],
                      capabilities=AgentCapabilities(streaming=True), default_input_modes=["text"],
                      default_output_modes=["text"],
                      skills=[AgentSkill(id="facts", name="City facts", description="Populations", tags=["cities"])])
@@ -55,4 +57,7 @@ def ag2_app(port: int) -> Any:
 if __name__ == "__main__":
     family, port = sys.argv[1], int(sys.argv[2])
     app = maf_app(port) if family == "maf" else ag2_app(port)
+    # uvicorn re-raises SIGTERM once it has shut down, and its default action ends the process before
+    # the exporters' at-exit flush: the last spans would be lost. Exit normally instead.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

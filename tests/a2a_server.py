@@ -10,6 +10,7 @@ The agents' model is the scripted server at MODEL_BASE_URL (their system message
 
 from __future__ import annotations
 
+import signal
 import sys
 import warnings
 from typing import Any
@@ -100,4 +101,7 @@ if __name__ == "__main__":
     model_url = sys.argv[3] if len(sys.argv) > 3 else ""
     app = {"sdk": lambda: sdk_app(port), "maf": lambda: maf_app(port, model_url),
            "ag2": lambda: ag2_app(port, model_url)}[kind]()
+    # uvicorn re-raises SIGTERM once it has shut down, and its default action ends the process before
+    # the exporters' at-exit flush: the last spans would be lost. Exit normally instead.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")

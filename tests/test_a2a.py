@@ -269,6 +269,7 @@ async def test_agent_framework_delegating_over_a2a_is_one_trace(instrument_maf, 
     assert client.name == "SendMessage" and client.parent.span_id == remote_agent.context.span_id
     assert remote_agent.parent.span_id == tool.context.span_id and root.parent is None
     assert client.attributes["a2a.task.state"] == "TASK_STATE_COMPLETED"
+    assert client.attributes["gen_ai.agent.name"] == "city-facts"  # A2AAgent(url=...): as the caller names it
     server = served_run(receiver, "SendMessage", client)
     assert server["attributes"]["gen_ai.conversation.id"] == client.attributes["gen_ai.conversation.id"]
 

@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -198,14 +199,16 @@ class Stack:
         assert data["status"] == "success", data
         return data["data"]["result"]
 
-    def wait_query(self, promql: str, timeout: float = 60) -> list:
+    def wait_query(self, promql: str, timeout: float = 60, until: Callable[[list], bool] = bool) -> list:
+        """The query's first result for which ``until(result)`` holds (default: any data)."""
         deadline = time.monotonic() + timeout
+        result: list = []
         while time.monotonic() < deadline:
             result = self.query(promql)
-            if result:
+            if until(result):
                 return result
             time.sleep(1)
-        raise AssertionError(f"no data for {promql}")
+        raise AssertionError(f"no data for {promql}" if not result else f"{promql}: {result}")
 
 
 def run_app(stack: Stack, args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
@@ -461,16 +464,22 @@ A2A_PANELS = [(b, t, e) for b, t, e in dashboard_queries() if "a2a_" in e]
 def test_a2a_panels_show_the_callers_and_the_remote_agents_data(stack, board, title, expr):
     pytest.importorskip("agent_framework_a2a")
     promql = fill(expr, service=f"{A2A_SERVICE}|city-facts", team=".*")
-    result = stack.wait_query(promql, timeout=45)
+    # The caller's series name the remote agent as the delegating agent does, the server's by its card.
+    result = stack.wait_query(promql, timeout=45, until=lambda found: bool(found) and {
+        r["metric"].get("gen_ai_agent_name") for r in found} == {"city-facts"})
     assert result, f"{board} / {title}: empty"
-    assert {r["metric"].get("gen_ai_agent_name") for r in result} == {"city-facts"}
 
 
 def test_a_delegation_over_a2a_is_a_client_server_pair_in_the_callers_trace(stack):
     pytest.importorskip("agent_framework_a2a")
-    calls = [s for s in stack.sink.spans if s["name"] == "SendMessage"]
-    clients = [s for s in calls if s["kind"] == 3]
-    servers = [s for s in calls if s["kind"] == 2]
+    deadline = time.monotonic() + 30  # the server's last spans leave when it exits, after the app's
+    while True:
+        calls = [s for s in stack.sink.spans if s["name"] == "SendMessage"]
+        clients = [s for s in calls if s["kind"] == 3]
+        servers = [s for s in calls if s["kind"] == 2]
+        if len(servers) >= TRAFFIC_RUNS or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert len(clients) == len(servers) == TRAFFIC_RUNS
     for client in clients:
         [server] = [s for s in servers if s["parent_id"] == client["span_id"]]

@@ -50,6 +50,14 @@ def _endpoint(client: Any) -> tuple[dict[str, Any], str | None]:
     return attributes, version
 
 
+def _delegating_agent(span: Any) -> str | None:
+    attributes = getattr(span, "attributes", None) or {}
+    if attributes.get(sc.GEN_AI_OPERATION_NAME) == sc.OP_AGENT:
+        name = attributes.get(sc.GEN_AI_AGENT_NAME)
+        return name if isinstance(name, str) else None
+    return None
+
+
 def _start(telemetry: A2aTelemetry, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Started:
     # _execute_with_interceptors(input_data, method, context, transport_call), and the stream's alike
     request, sdk_method = call_arg(args, kwargs, 0, "input_data"), call_arg(args, kwargs, 1, "method")
@@ -59,6 +67,12 @@ def _start(telemetry: A2aTelemetry, client: Any, args: tuple[Any, ...], kwargs: 
     attributes.update(endpoint)
     attributes[sc.A2A_PROTOCOL_VERSION] = version or current_version()
     attributes.update(card_attributes(getattr(client, "_card", None)))
+    if sc.GEN_AI_AGENT_NAME not in attributes:
+        # A client built from a bare URL has a card without a name (Agent Framework's A2AAgent(url=...)):
+        # the remote agent as the delegating agent span names it.
+        name = _delegating_agent(trace.get_current_span())
+        if name:
+            attributes[sc.GEN_AI_AGENT_NAME] = name
     span = telemetry.tracer.start_span(method, kind=SpanKind.CLIENT, attributes=attributes)
     span_context = trace.set_span_in_context(span)
     carrier: dict[str, str] = {}
