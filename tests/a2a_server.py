@@ -2,6 +2,8 @@
 
 - ``sdk``: a2a-sdk alone, an ``AgentExecutor`` of the app's own doing traced work ("read city
   table"); the city "Atlantis" makes it raise.
+
+Each serves JSON-RPC at ``/`` and HTTP+JSON (REST) at ``/rest``.
 - ``maf``: an Agent Framework agent with a tool behind ``A2AExecutor``.
 - ``ag2``: an AG2 Classic ``ConversableAgent`` with a tool behind ``A2aAgentServer``.
 
@@ -80,7 +82,7 @@ def ag2_app(port: int, model_url: str) -> Any:
 
 def _starlette(port: int, executor: Any) -> Any:
     from a2a.server.request_handlers import DefaultRequestHandler
-    from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
+    from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes, create_rest_routes
     from a2a.server.tasks import InMemoryTaskStore
     from a2a.types.a2a_pb2 import AgentCapabilities, AgentCard, AgentInterface, AgentSkill
     from starlette.applications import Starlette
@@ -88,12 +90,15 @@ def _starlette(port: int, executor: Any) -> Any:
     card = AgentCard(
         name=NAME, description=DESCRIPTION, version="1.2.0",
         supported_interfaces=[AgentInterface(url=f"http://127.0.0.1:{port}/", protocol_binding="JSONRPC",
+                                             protocol_version="1.0"),
+                              AgentInterface(url=f"http://127.0.0.1:{port}/rest", protocol_binding="HTTP+JSON",
                                              protocol_version="1.0")],
         capabilities=AgentCapabilities(streaming=True), default_input_modes=["text"], default_output_modes=["text"],
         skills=[AgentSkill(id="facts", name="facts", description="city facts", tags=["cities"])],
     )
     handler = DefaultRequestHandler(agent_executor=executor, task_store=InMemoryTaskStore(), agent_card=card)
-    return Starlette(routes=[*create_agent_card_routes(card), *create_jsonrpc_routes(handler, rpc_url="/")])
+    return Starlette(routes=[*create_agent_card_routes(card), *create_jsonrpc_routes(handler, rpc_url="/"),
+                             *create_rest_routes(handler, path_prefix="/rest")])
 
 
 if __name__ == "__main__":

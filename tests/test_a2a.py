@@ -83,10 +83,12 @@ def message(text: str, **fields: Any) -> Any:
                                               parts=[Part(text=text)], **fields))
 
 
-async def ask(url: str, text: str, streaming: bool = False, context: Any = None, **fields: Any) -> list[Any]:
+async def ask(url: str, text: str, streaming: bool = False, context: Any = None, binding: str = "JSONRPC",
+              **fields: Any) -> list[Any]:
     from a2a.client import ClientConfig, create_client
 
-    client = await create_client(url, client_config=ClientConfig(streaming=streaming))
+    config = ClientConfig(streaming=streaming, supported_protocol_bindings=[binding])
+    client = await create_client(url, client_config=config)
     try:
         return [event async for event in client.send_message(message(text, **fields), context=context)]
     finally:
@@ -102,13 +104,14 @@ def hex_id(value: int, width: int) -> str:
     return format(value, f"0{width}x")
 
 
-@pytest.mark.parametrize("streaming", [False, True], ids=["SendMessage", "SendStreamingMessage"])
+@pytest.mark.parametrize(("streaming", "binding"), [(False, "JSONRPC"), (True, "JSONRPC"), (False, "HTTP+JSON"),
+                                                   (True, "HTTP+JSON")])
 async def test_a_delegation_is_one_trace_from_the_caller_through_the_remote_agent(
-        instrument_a2a, spans, a2a_metrics, receiver, a2a_server, streaming):
+        instrument_a2a, spans, a2a_metrics, receiver, a2a_server, streaming, binding):
     url = a2a_server("sdk", receiver)
     method = "SendStreamingMessage" if streaming else "SendMessage"
     with trace.get_tracer("app").start_as_current_span("delegate") as parent:
-        events = await ask(url, "Lisbon", streaming=streaming)
+        events = await ask(url, "Lisbon", streaming=streaming, binding=binding)
     assert events[-1].WhichOneof("payload") in ("task", "status_update")
 
     [client] = ours(spans)
