@@ -1,7 +1,7 @@
 """A2A servers for the tests, one agent each: ``python a2a_server.py KIND PORT [MODEL_BASE_URL]``.
 
 - ``sdk``: a2a-sdk alone, an ``AgentExecutor`` of the app's own doing traced work ("read city
-  table"); the city "Atlantis" makes it raise.
+  table"); the city "Atlantis" makes it raise, "Moon" makes it ask which one (input required).
 
 Each serves JSON-RPC at ``/`` and HTTP+JSON (REST) at ``/rest``.
 - ``maf``: an Agent Framework agent with a tool behind ``A2AExecutor``.
@@ -44,6 +44,9 @@ def sdk_app(port: int) -> Any:
             updater = TaskUpdater(event_queue, task.id, task.context_id)
             await updater.start_work()
             city = get_message_text(context.message).strip()
+            if city == "Moon":
+                await updater.requires_input(updater.new_agent_message([new_text_part("Which moon?")]))
+                return
             with trace.get_tracer("city-facts").start_as_current_span("read city table"):
                 if city == "Atlantis":
                     raise ValueError(f"no table for {city}")

@@ -329,3 +329,17 @@ def test_the_examples_are_one_trace_from_the_caller_through_the_remote_agent(rec
     assert served[0]["parent_id"] == agent["span_id"]
     trace_ids = {s["trace_id"] for s in receiver.spans if s["resource"]["service.name"] in ("app", "city-facts")}
     assert trace_ids == {client["trace_id"]}  # one trace: the caller's run, the request, the remote run
+
+
+async def test_a_remote_agent_asking_for_input_is_the_delegating_runs_stop(instrument_maf, instrument_a2a, spans,
+                                                                         a2a_server):
+    from agent_framework.a2a import A2AAgent
+
+    url = a2a_server("sdk")
+    response = await A2AAgent(url=url, name="city-facts").run("Moon")
+    assert "Which moon?" in response.text
+    [client] = ours(spans)
+    assert client.attributes["a2a.task.state"] == "TASK_STATE_INPUT_REQUIRED" and "error.type" not in client.attributes
+    [run] = [s for s in spans.get_finished_spans() if s.name == "invoke_agent city-facts"]
+    assert run.attributes["autogen.run.stop_category"] == "awaiting_input"
+    assert "TASK_STATE_INPUT_REQUIRED" in run.attributes["autogen.run.stop_reason"]

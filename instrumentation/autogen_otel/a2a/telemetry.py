@@ -10,6 +10,7 @@ from typing import Any
 from ..core import semconv as sc
 from ..core.config import Settings
 from ..core.content import safe_text
+from ..core.health import STOP_AWAITING_INPUT, STOP_CANCELLED
 from ..core.protocol import Call, ProtocolTelemetry
 
 # a2a-sdk's own method names (client methods and server handlers) -> the A2A method.
@@ -47,6 +48,9 @@ class A2aTelemetry(ProtocolTelemetry):
 
     def failed(self, call: Call, exc: BaseException) -> None:
         failed(call, exc)
+
+    def ended(self, call: Call) -> None:
+        stop_delegating_run(call)
 
 
 def current_version() -> str:
@@ -94,6 +98,26 @@ def request_attributes(method: str, request: Any) -> dict[str, Any]:
     elif kind == "ListTasksRequest" and request.context_id:
         attributes[sc.GEN_AI_CONVERSATION_ID] = request.context_id
     return attributes
+
+
+# A remote agent's task ending in these stops the delegating run: it waits for input (the remote
+# agent's question), or -- if the run then raises -- was cancelled.
+_STOPS = {"TASK_STATE_INPUT_REQUIRED": (STOP_AWAITING_INPUT, False),
+          "TASK_STATE_AUTH_REQUIRED": (STOP_AWAITING_INPUT, False),
+          "TASK_STATE_CANCELED": (STOP_CANCELLED, True)}
+
+
+def stop_delegating_run(call: Call) -> None:
+    """On the caller's side: a remote task left waiting or cancelled is the delegating run's stop."""
+    stop = _STOPS.get(call.attributes.get(sc.A2A_TASK_STATE, ""))
+    if stop is None or call.histogram is not call.telemetry.client_duration:  # type: ignore[attr-defined]
+        return
+    from ..core.telemetry import stop_run_around  # the families' state: loaded only when it matters
+
+    category, only_if_raised = stop
+    agent = call.attributes.get(sc.GEN_AI_AGENT_NAME) or "the remote agent"
+    stop_run_around(getattr(call.span, "parent", None), category,
+                    f"{agent}: {call.attributes[sc.A2A_TASK_STATE]}", only_if_raised)
 
 
 def observe(call: Call, item: Any) -> None:

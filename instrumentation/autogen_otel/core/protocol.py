@@ -32,6 +32,9 @@ class ProtocolTelemetry:
         self.server_duration = _histogram(meter, server_metric, "s",
                                           f"Duration of an {protocol} request as the receiver handles it", buckets)
 
+    def ended(self, call: Call) -> None:
+        """After a request's span ended: nothing by default."""
+
     def content(self, span: Span, key: str, value: Any) -> None:
         if self.settings.capture.on_span:
             span.set_attribute(key, dumps(value, self.settings.max_attribute_length))
@@ -80,11 +83,14 @@ class Outcome(Protocol):
 
     def failed(self, call: Call, exc: BaseException) -> None: ...
 
+    def ended(self, call: Call) -> None: ...  # after the span ended, whatever the outcome
+
 
 def _close(outcome: Outcome, call: Call, exc: BaseException | None) -> None:
     if exc is not None:
         outcome.failed(call, exc)
     call.end()
+    outcome.ended(call)
 
 
 async def traced_call(site: str, outcome: Outcome, start: Callable[[], Started | None],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import traceback
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +28,8 @@ _FINAL_TEXT = "run.final_text"
 # Set on a root scope's attrs when a run that ends with an exception stopped for a reason of its
 # own (a framework limit raises): its category, instead of "error".
 STOP_DECIDED = "stop.decided"
+# Every family's live telemetry, for what protocol patches learn of a run (stop_run_around).
+_LIVE: weakref.WeakSet[Telemetry] = weakref.WeakSet()
 
 
 def error_type(exc: BaseException) -> str:
@@ -47,6 +50,22 @@ def _qualified(cls: type) -> str:
     return cls.__qualname__ if module in ("builtins", "__main__") else f"{module}.{cls.__qualname__}"
 
 
+def stop_run_around(span_context: Any, category: str, reason: str, only_if_raised: bool = False) -> bool:
+    """Note why the run of any family that ``span_context`` (one of its spans) belongs to stopped --
+    for a protocol's patches, which learn it (a remote agent's task state) outside the family.
+    ``only_if_raised``: the category holds only if the run ends with an exception."""
+    for telemetry in list(_LIVE):
+        _scope, run = telemetry.registry.around(span_context)
+        if run is None or run.root is None:
+            continue
+        if only_if_raised:
+            run.root.attrs[STOP_DECIDED] = category
+        else:
+            telemetry.stop_run(run, category, reason)
+        return True
+    return False
+
+
 def _enrich(span: Span, attributes: Mapping[str, Any]) -> None:
     """Our attributes on a framework's span, where it has none of its own."""
     existing = getattr(span, "attributes", None) or {}
@@ -61,6 +80,7 @@ class Telemetry:
         self.registry = ScopeRegistry()
         self.instruments = Instruments(meter, self.registry.active_runs)
         self.evaluations = Recorder(tracer, self.instruments, self.cap, lambda: self.capturing)
+        _LIVE.add(self)
 
     # --- scopes ---
     def open(self, kind: str, span_name: str, span_kind: SpanKind, attributes: Mapping[str, Any], *,
