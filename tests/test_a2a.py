@@ -5,6 +5,7 @@ A2aRemoteAgent / A2aAgentServer -- and a2a-sdk's own per-method spans folded."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -147,6 +148,31 @@ async def test_a_delegation_is_one_trace_from_the_caller_through_the_remote_agen
                                       "server.address": "127.0.0.1", "server.port": attributes["server.port"]}
     served = wait_for(lambda: receiver.metrics.get("a2a.server.operation.duration"))
     assert served[0].unit == "s"
+
+
+async def test_concurrent_delegations_stay_in_their_own_callers_traces(instrument_a2a, spans, receiver,
+                                                                     a2a_server):
+    url = a2a_server("sdk", receiver)
+    tracer = trace.get_tracer("app")
+
+    async def delegate(city: str, streaming: bool) -> int:
+        with tracer.start_as_current_span(f"delegate {city}") as parent:
+            await ask(url, city, streaming=streaming, message_id=f"m-{city}")
+        return parent.get_span_context().trace_id
+
+    cities = ["Lisbon", "Porto", "Braga", "Faro"]
+    trace_ids = await asyncio.gather(*(delegate(city, i % 2 == 1) for i, city in enumerate(cities)))
+    assert len(set(trace_ids)) == 4
+    clients = {c.attributes["a2a.message.id"]: c for c in ours(spans)}
+    servers = wait_for(lambda: (lambda found: found if len(found) == 4 else None)(
+        [s for s in receiver.spans if s["kind"] == SERVER_KIND]))
+    for city, trace_id in zip(cities, trace_ids, strict=True):
+        client = clients[f"m-{city}"]
+        assert client.context.trace_id == trace_id
+        [server] = [s for s in servers if s["attributes"]["a2a.message.id"] == f"m-{city}"]
+        assert server["parent_id"] == hex_id(client.context.span_id, 16)
+        [work] = [s for s in receiver.spans if s["name"] == "read city table" and s["parent_id"] == server["span_id"]]
+        assert work["trace_id"] == hex_id(trace_id, 32)
 
 
 async def test_a_failing_remote_agent_is_an_error_on_both_sides_without_its_text(instrument_a2a, spans, receiver,
