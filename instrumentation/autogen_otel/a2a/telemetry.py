@@ -13,7 +13,7 @@ from ..core.content import safe_text
 from ..core.health import STOP_AWAITING_INPUT, STOP_CANCELLED
 from ..core.protocol import Call, ProtocolTelemetry
 
-# a2a-sdk's own method names (client methods and server handlers) -> the A2A method.
+# a2a-sdk's client method names -> the A2A method.
 METHODS = {
     "send_message": "SendMessage",
     "send_message_streaming": "SendStreamingMessage",
@@ -21,7 +21,6 @@ METHODS = {
     "list_tasks": "ListTasks",
     "cancel_task": "CancelTask",
     "subscribe": "SubscribeToTask",
-    "subscribe_to_task": "SubscribeToTask",
     "create_task_push_notification_config": "CreateTaskPushNotificationConfig",
     "get_task_push_notification_config": "GetTaskPushNotificationConfig",
     "list_task_push_notification_configs": "ListTaskPushNotificationConfigs",
@@ -108,9 +107,10 @@ _STOPS = {"TASK_STATE_INPUT_REQUIRED": (STOP_AWAITING_INPUT, False),
 
 
 def stop_delegating_run(call: Call) -> None:
-    """On the caller's side: a remote task left waiting or cancelled is the delegating run's stop."""
+    """A remote task left waiting or cancelled is the delegating run's stop (a server span's parent is
+    the remote caller's: no run of this process is found around it)."""
     stop = _STOPS.get(call.attributes.get(sc.A2A_TASK_STATE, ""))
-    if stop is None or call.histogram is not call.telemetry.client_duration:  # type: ignore[attr-defined]
+    if stop is None:
         return
     from ..core.telemetry import stop_run_around  # the families' state: loaded only when it matters
 
